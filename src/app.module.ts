@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Clock } from './common/clock';
+import { GlobalExceptionFilter } from './common/global-exception.filter';
+import { AuthModule } from './modules/auth/auth.module';
+import type { AppConfig } from './modules/configuration/app-config';
+import { ConfigurationModule } from './modules/configuration/configuration.module';
+import { NodeKeys } from './modules/configuration/node-keys';
+import { DatabaseModule } from './modules/database/database.module';
+import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
+import { OpsModule } from './modules/ops/ops.module';
+import { ServersModule } from './modules/servers/servers.module';
+import { VerificationModule } from './modules/verification/verification.module';
+
+@Module({})
+export class AppModule {
+  /** The whole application for one validated configuration; tests build it the same way as main.ts. */
+  static forRoot(config: AppConfig, keys: NodeKeys, clock?: Clock): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigurationModule.forRoot(config, keys, clock),
+        DatabaseModule,
+        VerificationModule,
+        ScheduleModule.forRoot(),
+        AuthModule,
+        ServersModule,
+        HeartbeatModule,
+        OpsModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ValidationPipe } from '@nestjs/common';
+import cookieParser from 'cookie-parser';
+import cookieSession from 'cookie-session';
+import express from 'express';
+import hbs from 'hbs';
+import helmet from 'helmet';
+import Keygrip from 'keygrip';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
+import { KeyCrypto } from './modules/verification/key-crypto';
+
+const ROOT = join(__dirname, '..');
+const VIEWS = join(ROOT, 'views');
+
+/**
+ * Everything the HTTP app needs besides its modules, shared by main.ts and every end-to-end test so that
+ * tests run the real app. The app must be created with { bodyParser: false }: the parsers are added here,
+ * with limits, before the session and CSRF machinery that read the body.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const crypto = app.get(KeyCrypto);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+      strictTransportSecurity: false,
+    }),
+  );
+  app.useStaticAssets(join(ROOT, 'public'), { prefix: '/static/', maxAge: '1h' });
+  app.use(express.json({ limit: '64kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(cookieParser());
+  app.use(
+    cookieSession({
+      name: SESSION_COOKIE,
+      // The machine key signs the session: nodes with different machine keys do not accept each other's sessions.
+      keys: new Keygrip([crypto.sessionSigningSecret], 'sha256'),
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: SESSION_LIFETIME_MS,
+    }),
+  );
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  configureViews(app);
+}
+
+function configureViews(app: NestExpressApplication): void {
+  app.setBaseViewsDir(VIEWS);
+  app.setViewEngine('hbs');
+  app.set('view options', { layout: 'layouts/main' });
+  // Registered synchronously (hbs.registerPartials reads the folder asynchronously).
+  const partials = join(VIEWS, 'partials');
+  for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
+    hbs.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(join(partials, file), 'utf8'));
+  }
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+}

@@ -1,0 +1,24 @@
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync } from 'class-validator';
+
+export interface FormResult<T> {
+  value: T;
+  /** field name → the first message for it; empty when the form is valid */
+  errors: Record<string, string>;
+  valid: boolean;
+}
+
+/**
+ * Validates an HTML form body against its DTO, for handlers that must show the form again with messages
+ * beside the fields (the global ValidationPipe answers 400, which suits the API but not a person).
+ * Fields the DTO does not declare, such as _csrf, are dropped.
+ */
+export function validateForm<T extends object>(dto: ClassConstructor<T>, body: unknown): FormResult<T> {
+  const value = plainToInstance(dto, typeof body === 'object' && body !== null ? body : {});
+  const errors: Record<string, string> = {};
+  for (const error of validateSync(value, { whitelist: true, forbidUnknownValues: false })) {
+    const first = Object.values(error.constraints ?? {})[0];
+    if (first && !errors[error.property]) errors[error.property] = first;
+  }
+  return { value, errors, valid: Object.keys(errors).length === 0 };
+}

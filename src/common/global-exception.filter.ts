@@ -1,0 +1,62 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { isApiRequest } from '../modules/auth/admin.guard';
+import { LoginRequiredException } from '../modules/auth/login-required.exception';
+
+/**
+ * One place that turns errors into answers (house rule 7): HTTP errors keep their status and message;
+ * anything else is a plain 500 whose details go to the log under a correlation id, never to the client.
+ * API requests get JSON; people get the error page.
+ */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<Request>();
+    const response = context.getResponse<Response>();
+    if (response.headersSent) return;
+
+    if (exception instanceof LoginRequiredException && !isApiRequest(request) && request.method === 'GET') {
+      response.redirect(303, `/login?returnTo=${encodeURIComponent(exception.returnTo)}`);
+      return;
+    }
+
+    const { status, message } = this.describe(exception, request);
+    if (isApiRequest(request) || !request.accepts('html')) {
+      response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message });
+    } else {
+      response.status(status).render('errors/error', { title: `Error ${status}`, status, message });
+    }
+  }
+
+  private describe(exception: unknown, request: Request): { status: number; message: string } {
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      const raw = typeof body === 'object' && body !== null && 'message' in body ? body.message : exception.message;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+      return { status: exception.getStatus(), message };
+    }
+    const status = httpStatusOf(exception);
+    if (status) return { status, message: statusMessage(status) };
+    const correlationId = randomUUID();
+    this.logger.error(
+      `${request.method} ${request.path} failed [${correlationId}]: ${exception instanceof Error ? exception.stack : String(exception)}`,
+    );
+    return { status: 500, message: `Something went wrong on this server. Reference: ${correlationId}` };
+  }
+}
+
+/** Errors raised by Express's own middleware (body parser: too large, malformed JSON) carry a 4xx status. */
+function httpStatusOf(exception: unknown): number | null {
+  const status = (exception as { status?: unknown; statusCode?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : null;
+}
+
+function statusMessage(status: number): string {
+  if (status === 413) return 'The request body is too large.';
+  if (status === 415) return 'Unsupported content type.';
+  return 'The request could not be understood; check its syntax.';
+}

@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { LogLevel as NestLogLevel, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { AuthService } from './modules/auth/auth.service';
+import { AppConfig, loadAppConfig, LogLevel } from './modules/configuration/app-config';
+import { ConfigError } from './modules/configuration/config-error';
+import { readHostFacts } from './modules/configuration/host-facts';
+import { resolveNodeKeys, ResolvedKeys } from './modules/configuration/node-keys';
+
+const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+function readConfiguration(): { config: AppConfig; resolved: ResolvedKeys } {
+  try {
+    const config = loadAppConfig(process.env, readHostFacts());
+    return { config, resolved: resolveNodeKeys(config) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const { config, resolved } = readConfiguration();
+  const logger = new Logger('Node');
+  Logger.overrideLogger(NEST_LEVELS[config.logLevel]);
+  if (resolved.generated.length > 0) {
+    logger.warn(
+      `${resolved.generated.join(' and ')} not set: using the key(s) generated in ${resolved.file}. ` +
+        'Every node of a cluster must be given the same keys.',
+    );
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, resolved.keys), {
+    bodyParser: false,
+    logger: NEST_LEVELS[config.logLevel],
+  });
+  configureApp(app);
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const lines = [
+    `Node "${config.serverName}" (${config.components.join(' + ')}, version ${config.version}) on ${config.database.kind}.`,
+    `Cluster Overview: http://${shownHost}:${config.port}/administration/cluster`,
+  ];
+  const first = app.get(AuthService).firstAdministrator;
+  if (first?.generatedPassword) {
+    // Shown once, at the first start, on the console only: it is not kept anywhere in clear.
+    lines.push(`Sign in as "${first.username}" with the generated password: ${first.generatedPassword}`);
+    lines.push('Write it down now; it will not be shown again.');
+  } else if (first) {
+    lines.push(`Sign in as "${first.username}" with the password from ADMIN_PASSWORD.`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`The node could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

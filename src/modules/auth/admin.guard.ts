@@ -1,0 +1,51 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Clock } from '../../common/clock';
+import type { AppConfig } from '../configuration/app-config';
+import { APP_CONFIG } from '../configuration/configuration.tokens';
+import { LoginRequiredException } from './login-required.exception';
+import { IS_PUBLIC } from './public.decorator';
+import { signedInUser } from './session';
+
+export const API_KEY_HEADER = 'x-apikey';
+
+export function isApiRequest(request: Request): boolean {
+  return request.path === '/api' || request.path.startsWith('/api/');
+}
+
+/**
+ * Every route but those marked @Public() needs a signed-in administrator; /api/* also accepts the
+ * X-ApiKey header. A request that sends X-ApiKey is judged by the key alone, never by a session.
+ */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<Request>();
+    const api = isApiRequest(request);
+    const apiKey = request.get(API_KEY_HEADER);
+    if (apiKey !== undefined) {
+      if (api && this.config.apiKey && sameSecret(apiKey, this.config.apiKey)) return true;
+      throw new UnauthorizedException(
+        this.config.apiKey ? 'The X-ApiKey header does not match this node\'s API key.' : 'This node has no API key configured (API_KEY).',
+      );
+    }
+    if (signedInUser(request, this.clock.now().getTime())) return true;
+    if (api) throw new UnauthorizedException('Sign in as an administrator or send the X-ApiKey header.');
+    throw new LoginRequiredException(request.originalUrl);
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Compare digests, so neither the length nor the content leaks through timing.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { PrismaService } from '../database/prisma.service';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+}
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async countUsers(): Promise<number> {
+    return this.prisma.client.user.count();
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    return this.prisma.client.user.findUnique({
+      where: { username },
+      select: { id: true, username: true, passwordHash: true },
+    });
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    return this.prisma.client.user.findUnique({ where: { id }, select: { id: true, username: true, passwordHash: true } });
+  }
+
+  /** false when a user of that name exists already (another node created the first administrator first). */
+  async createUnlessTaken(username: string, passwordHash: string): Promise<boolean> {
+    const created = await this.prisma.client.$executeRaw`
+      INSERT INTO users (id, username, password_hash, created_at)
+      VALUES (${randomUUID()}, ${username}, ${passwordHash}, ${new Date()})
+      ON CONFLICT (username) DO NOTHING`;
+    return created > 0;
+  }
+}

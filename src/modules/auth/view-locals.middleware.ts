@@ -1,0 +1,24 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { Clock } from '../../common/clock';
+import { isApiRequest } from './admin.guard';
+import { CsrfService } from './csrf.service';
+import { signedInUser } from './session';
+
+/** What the layout needs on every page: who is signed in, and a CSRF token for the sign-out form. */
+@Injectable()
+export class ViewLocalsMiddleware implements NestMiddleware {
+  constructor(
+    private readonly csrf: CsrfService,
+    private readonly clock: Clock,
+  ) {}
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    if (request.method === 'GET' && !isApiRequest(request)) {
+      const user = signedInUser(request, this.clock.now().getTime());
+      response.locals.currentUser = user?.username ?? null;
+      if (user) response.locals.csrfToken = this.csrf.token(request, response);
+    }
+    next();
+  }
+}

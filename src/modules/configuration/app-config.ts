@@ -1,0 +1,131 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './config-error';
+
+export type ComponentType = 'web' | 'service';
+export type DatabaseKind = 'sqlite' | 'postgresql';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** The node's configuration, validated once at boot (house rule 5). Nothing else reads process.env. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  database: { kind: DatabaseKind; url: string; sqliteFile: string | null };
+  /** Where generated keys live: the SQLite file's folder, or ./data for PostgreSQL. */
+  dataDir: string;
+  serverName: string;
+  components: ComponentType[];
+  advertisedAddress: string;
+  /** Undefined when not given: the key store then generates one into the data folder. */
+  encryptionKeyHex: string | undefined;
+  machineKeyHex: string | undefined;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  apiKey: string | undefined;
+  logLevel: LogLevel;
+  version: string;
+}
+
+export interface HostFacts {
+  hostname: string;
+  /** First non-internal IPv4 address, when the host has one. */
+  firstExternalIpv4: string | undefined;
+  version: string;
+  cwd: string;
+}
+
+const hexKey = z
+  .string()
+  .regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/, 'must be 32 or 64 hexadecimal characters');
+
+const optional = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
+
+const schema = z.object({
+  PORT: z.coerce
+    .number({ message: 'must be a whole number from 1 to 65535' })
+    .int('must be a whole number from 1 to 65535')
+    .min(1, 'must be a whole number from 1 to 65535')
+    .max(65535, 'must be a whole number from 1 to 65535')
+    .default(8624),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^(file:.+|postgres(ql)?:\/\/.+)$/,
+      'must start with file: (SQLite) or postgresql:// (PostgreSQL)',
+    )
+    .default('file:./data/cluster.db'),
+  CLUSTER_SERVER_NAME: z
+    .string()
+    .max(100, 'must be at most 100 characters')
+    .regex(/^[^\x00-\x1f]+$/, 'must not contain control characters')
+    .optional(),
+  CLUSTER_COMPONENTS: z
+    .string()
+    .default('web,service')
+    .transform((value, ctx) => {
+      const parts = value.split(',').map((part) => part.trim().toLowerCase()).filter(Boolean);
+      const unknown = parts.filter((part) => part !== 'web' && part !== 'service');
+      if (parts.length === 0 || unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `must list web and/or service, got "${value}"` });
+        return z.NEVER;
+      }
+      return [...new Set(parts)] as ComponentType[];
+    }),
+  CLUSTER_ADVERTISED_ADDRESS: z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' }).optional(),
+  ENCRYPTION_KEY: hexKey.optional(),
+  MACHINE_KEY: hexKey.optional(),
+  ADMIN_USERNAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ @ -')
+    .default('Admin'),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' }).default('info'),
+});
+
+/** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
+export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfig {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) input[key] = optional(env[key]);
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0]);
+    const given = input[variable];
+    const shown = variable.endsWith('KEY') || variable.endsWith('PASSWORD') ? '' : ` (got "${given}")`;
+    throw new ConfigError(variable, `${issue.message}${shown}`);
+  }
+  const values = parsed.data;
+  const database = parseDatabaseUrl(values.DATABASE_URL, host.cwd);
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    database,
+    dataDir: database.sqliteFile ? dirname(database.sqliteFile) : resolve(host.cwd, 'data'),
+    serverName: values.CLUSTER_SERVER_NAME ?? host.hostname,
+    components: values.CLUSTER_COMPONENTS,
+    advertisedAddress: values.CLUSTER_ADVERTISED_ADDRESS ?? host.firstExternalIpv4 ?? '127.0.0.1',
+    encryptionKeyHex: values.ENCRYPTION_KEY?.toLowerCase(),
+    machineKeyHex: values.MACHINE_KEY?.toLowerCase(),
+    adminUsername: values.ADMIN_USERNAME,
+    adminPassword: values.ADMIN_PASSWORD,
+    apiKey: values.API_KEY,
+    logLevel: values.LOG_LEVEL,
+    version: host.version,
+  };
+}
+
+function parseDatabaseUrl(url: string, cwd: string): AppConfig['database'] {
+  if (url.startsWith('file:')) {
+    const path = url.slice('file:'.length).split('?')[0];
+    return { kind: 'sqlite', url, sqliteFile: resolve(cwd, path) };
+  }
+  try {
+    const parsed = new URL(url);
+    if (!parsed.hostname || parsed.pathname.length <= 1) throw new Error('no host or database');
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be postgresql://user@host:port/database (host and database name required)');
+  }
+  return { kind: 'postgresql', url, sqliteFile: null };
+}

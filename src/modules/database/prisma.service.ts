@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
+import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
+import { APP_CONFIG } from '../configuration/configuration.tokens';
+import type { AppConfig, DatabaseKind } from '../configuration/app-config';
+import { runMigrations } from './migrator';
+
+/**
+ * The Prisma client for the configured database kind. The two generated clients have the same model API;
+ * the SQLite one's type stands for both. Only repositories use this (house rule 2), and where they need
+ * raw SQL they branch on `kind`.
+ */
+@Injectable()
+export class PrismaService implements OnModuleInit, OnModuleDestroy {
+  readonly kind: DatabaseKind;
+  readonly client: SqlitePrismaClient;
+  private readonly logger = new Logger(PrismaService.name);
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.kind = config.database.kind;
+    if (config.database.kind === 'sqlite') {
+      // timeout is SQLite's busy timeout: a writer waits for another process's write instead of failing.
+      const adapter = new PrismaBetterSqlite3({ url: config.database.sqliteFile!, timeout: 10_000 });
+      this.client = new SqlitePrismaClient({ adapter });
+    } else {
+      const adapter = new PrismaPg({ connectionString: config.database.url, max: 5, connectionTimeoutMillis: 5_000 });
+      this.client = new PostgresPrismaClient({ adapter }) as unknown as SqlitePrismaClient;
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    const applied = await runMigrations(this.config.database);
+    if (applied.length > 0) this.logger.log(`applied migrations: ${applied.join(', ')}`);
+    // The SQLite adapter keeps one connection, and SQLite enforces foreign keys only when asked, per connection.
+    if (this.kind === 'sqlite') await this.client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.client.$disconnect();
+  }
+}

@@ -1,0 +1,14 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ServersModule } from '../servers/servers.module';
+import { HeartbeatService } from './heartbeat.service';
+import { WebHeartbeatMiddleware } from './web-heartbeat.middleware';
+
+@Module({
+  imports: [ServersModule],
+  providers: [HeartbeatService],
+})
+export class HeartbeatModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(WebHeartbeatMiddleware).forRoutes('*');
+  }
+}

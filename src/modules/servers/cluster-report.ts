@@ -1,0 +1,45 @@
+import type { ComponentType } from '../configuration/app-config';
+import type { ComponentChecks, Status } from '../verification/component-checks';
+
+/** GET /api/cluster, exactly as ../shared/spec/interface.md gives it. */
+export interface ClusterReport {
+  checkedBy: { server: string; version: string };
+  configuration: {
+    serverCount: number;
+    loadBalancing: boolean;
+    automaticFailover: boolean;
+    heartbeatFrequencySeconds: number;
+    staleTimeoutSeconds: number;
+    primaryServer: string | null;
+    backupServers: string[];
+  };
+  servers: ServerReport[];
+}
+
+export interface ServerReport {
+  name: string;
+  os: string;
+  ipAddress: string;
+  status: Status;
+  components: ComponentReport[];
+}
+
+export interface ComponentReport {
+  id: string;
+  type: ComponentType;
+  role: 'primary' | 'backup' | 'inactive' | null;
+  version: string;
+  lastHeartbeatAt: string | null;
+  addedManually: boolean;
+  status: Status;
+  checks: ComponentChecks;
+}
+
+/** What the page adds to the report: the time it was taken and the facts only a person needs. */
+export interface ClusterOverview {
+  report: ClusterReport;
+  nowMs: number;
+  newestVersion: string | null;
+  /** Most components elsewhere fail to verify against this node's keys. */
+  servingNodeLooksOdd: boolean;
+}

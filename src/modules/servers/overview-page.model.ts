@@ -1,0 +1,106 @@
+import type { KeyCheck, Status } from '../verification/component-checks';
+import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
+
+/** Display-ready values for views/servers/*.hbs: templates only show what is prepared here (house rule 8). */
+export interface Badge {
+  level: Status;
+  symbol: string;
+  label: string;
+}
+
+const BADGES: Record<Status, Badge> = {
+  ok: { level: 'ok', symbol: '✔', label: 'OK' },
+  warning: { level: 'warning', symbol: '⚠', label: 'Warning' },
+  error: { level: 'error', symbol: '✖', label: 'Error' },
+};
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+
+export function relativeTime(atMs: number, nowMs: number): string {
+  const seconds = Math.round((atMs - nowMs) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 5) return 'just now';
+  if (abs < 60) return relative.format(seconds, 'second');
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86_400), 'day');
+}
+
+export function describeDuration(seconds: number): string {
+  if (seconds % 3600 === 0 && seconds >= 3600) return plural(seconds / 3600, 'hour');
+  if (seconds % 60 === 0 && seconds >= 60) return plural(seconds / 60, 'minute');
+  return plural(seconds, 'second');
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+/** "3 servers, 1 warning" — the Administration page's one-line summary. */
+export function clusterSummary(servers: ServerReport[]): { text: string; badge: Badge } {
+  const warnings = servers.filter((server) => server.status === 'warning').length;
+  const errors = servers.filter((server) => server.status === 'error').length;
+  const parts = [plural(servers.length, 'server')];
+  if (errors > 0) parts.push(plural(errors, 'error'));
+  if (warnings > 0) parts.push(plural(warnings, 'warning'));
+  if (errors === 0 && warnings === 0 && servers.length > 0) parts.push('all healthy');
+  const level: Status = errors > 0 ? 'error' : warnings > 0 ? 'warning' : 'ok';
+  return { text: parts.join(', '), badge: BADGES[level] };
+}
+
+export function overviewPageModel(overview: ClusterOverview) {
+  const { report, nowMs } = overview;
+  const configuration = report.configuration;
+  return {
+    checkedBy: report.checkedBy,
+    servingNodeLooksOdd: overview.servingNodeLooksOdd,
+    summary: clusterSummary(report.servers),
+    legend: { warning: BADGES.warning, error: BADGES.error },
+    configuration: {
+      serverCount: configuration.serverCount,
+      loadBalancing: configuration.loadBalancing ? 'Enabled' : 'Disabled',
+      automaticFailover: configuration.automaticFailover ? 'Enabled' : 'Disabled',
+      heartbeatFrequency: describeDuration(configuration.heartbeatFrequencySeconds),
+      staleTimeout: describeDuration(configuration.staleTimeoutSeconds),
+    },
+    servers: report.servers.map((server) => ({
+      name: server.name,
+      os: server.os,
+      ipAddress: server.ipAddress,
+      badge: BADGES[server.status],
+      components: server.components.map((component) => componentModel(component, overview.newestVersion, nowMs)),
+    })),
+  };
+}
+
+function componentModel(component: ComponentReport, newestVersion: string | null, nowMs: number) {
+  const { checks } = component;
+  const lastMs = component.lastHeartbeatAt === null ? null : Date.parse(component.lastHeartbeatAt);
+  return {
+    id: component.id,
+    typeLabel: component.type === 'web' ? 'Web' : 'Service',
+    addedManually: component.addedManually,
+    badge: BADGES[component.status],
+    heartbeat: {
+      stale: checks.heartbeat === 'stale',
+      relative: lastMs === null ? 'never' : relativeTime(lastMs, nowMs),
+      exact: component.lastHeartbeatAt,
+      label: checks.heartbeat === 'stale' ? 'Stale' : 'Live',
+      badge: BADGES[checks.heartbeat === 'stale' ? 'warning' : 'ok'],
+    },
+    version: {
+      text: component.version,
+      inSync: checks.version === 'ok',
+      label: checks.version === 'ok' ? 'In sync' : `Behind ${newestVersion}`,
+      badge: BADGES[checks.version === 'ok' ? 'ok' : 'warning'],
+    },
+    encryptionKey: keyModel(checks.encryptionKey),
+    machineKey: checks.machineKey === null ? null : keyModel(checks.machineKey),
+  };
+}
+
+function keyModel(check: KeyCheck) {
+  return check === 'ok'
+    ? { label: 'In sync', badge: BADGES.ok }
+    : { label: 'Decryption failure', badge: BADGES.error };
+}

@@ -1,0 +1,82 @@
+import semver from 'semver';
+import type { ComponentType } from '../configuration/app-config';
+
+/** A web component is stale after 24 hours without a request, as in ProGet. */
+export const WEB_STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
+export type HeartbeatCheck = 'ok' | 'stale';
+export type VersionCheck = 'ok' | 'out-of-sync';
+export type KeyCheck = 'ok' | 'decryption-failure';
+export type Status = 'ok' | 'warning' | 'error';
+
+export interface ComponentChecks {
+  heartbeat: HeartbeatCheck;
+  version: VersionCheck;
+  encryptionKey: KeyCheck;
+  /** null for service components: only web components use the machine key. */
+  machineKey: KeyCheck | null;
+}
+
+export interface HeartbeatFacts {
+  type: ComponentType;
+  lastHeartbeatAtMs: number | null;
+}
+
+/** Stale: no heartbeat within the window (web: 24 h; service: the stale timeout), or none ever. */
+export function heartbeatCheck(component: HeartbeatFacts, nowMs: number, staleTimeoutSeconds: number): HeartbeatCheck {
+  if (component.lastHeartbeatAtMs === null) return 'stale';
+  const windowMs = component.type === 'web' ? WEB_STALE_AFTER_MS : staleTimeoutSeconds * 1000;
+  return nowMs - component.lastHeartbeatAtMs > windowMs ? 'stale' : 'ok';
+}
+
+/**
+ * The version every component should run: the newest among live components (or among all, when none is
+ * live). Versions that are not semantic versions compare as text, so the page still says something useful.
+ */
+export function newestVersion(versions: string[]): string | null {
+  let newest: string | null = null;
+  for (const version of versions) {
+    if (newest === null || compareVersions(version, newest) > 0) newest = version;
+  }
+  return newest;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const va = semver.coerce(a, { includePrerelease: true });
+  const vb = semver.coerce(b, { includePrerelease: true });
+  if (va && vb && semver.compare(va, vb) !== 0) return semver.compare(va, vb);
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+export function versionCheck(version: string, expected: string | null): VersionCheck {
+  return expected === null || compareVersions(version, expected) >= 0 ? 'ok' : 'out-of-sync';
+}
+
+/**
+ * error: a key cannot be verified; warning: stale, or behind the newest version; ok otherwise.
+ * (A stale primary with no live backup is an error too; the failover feature adds that rule.)
+ */
+export function componentStatus(checks: ComponentChecks): Status {
+  if (checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure') return 'error';
+  if (checks.heartbeat === 'stale' || checks.version === 'out-of-sync') return 'warning';
+  return 'ok';
+}
+
+export function worstStatus(statuses: Status[]): Status {
+  if (statuses.includes('error')) return 'error';
+  if (statuses.includes('warning')) return 'warning';
+  return 'ok';
+}
+
+/**
+ * When most components on other servers fail to verify against this node's keys, the likelier story is
+ * that this node is the one configured differently. Needs at least two such components to say so.
+ */
+export function servingNodeLooksOdd(otherComponents: ComponentChecks[]): boolean {
+  const verified = otherComponents.length;
+  if (verified < 2) return false;
+  const failed = otherComponents.filter(
+    (checks) => checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure',
+  ).length;
+  return failed * 2 > verified;
+}
