@@ -1,8 +1,22 @@
 // Tiers (../shared/spec/style.md): unit specs beside the code, end-to-end tests of the app over HTTP,
-// cluster tests with real node processes, and browser tests in Chromium. The slow tiers run one file at
-// a time on these two-core machines, so that timing-sensitive cluster tests are not starved.
-const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// cluster tests with real node processes, and browser tests in Chromium. `npm test` runs them one file
+// at a time (--runInBand) on these two-core machines, so timing-sensitive cluster tests are not starved.
+//
+// NestJS 12 ships as ES modules only. Node runs them from our CommonJS build (require(esm)), but Jest's
+// module loader cannot on Node 20, so swc compiles those packages to CommonJS for the tests.
+const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras'];
+
+const common = {
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest'],
+    '^.+\\.m?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+  },
+  // The generated Prisma client imports its own TypeScript files as ./x.js.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+};
 
 module.exports = {
   projects: [

@@ -17,8 +17,16 @@ export function validateForm<T extends object>(dto: ClassConstructor<T>, body: u
   const value = plainToInstance(dto, typeof body === 'object' && body !== null ? body : {});
   const errors: Record<string, string> = {};
   for (const error of validateSync(value, { whitelist: true, forbidUnknownValues: false })) {
-    const first = Object.values(error.constraints ?? {})[0];
+    const first = mostBasicMessage(error.constraints ?? {});
     if (first && !errors[error.property]) errors[error.property] = first;
   }
   return { value, errors, valid: Object.keys(errors).length === 0 };
+}
+
+/** A missing or mistyped value fails every rule; name what is most basic (present, right type) first. */
+const BASIC_FIRST = ['isDefined', 'isNotEmpty', 'isString', 'isInt', 'isBoolean', 'isIn', 'isEnum'];
+
+export function mostBasicMessage(constraints: Record<string, string>): string | undefined {
+  const basic = BASIC_FIRST.find((name) => constraints[name] !== undefined);
+  return basic ? constraints[basic] : Object.values(constraints)[0];
 }

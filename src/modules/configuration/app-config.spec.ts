@@ -1,0 +1,104 @@
+import { HostFacts, loadAppConfig } from './app-config';
+import { ConfigError } from './config-error';
+
+const host: HostFacts = { hostname: 'node-a', firstExternalIpv4: '10.0.0.5', version: '1.2.3', cwd: '/srv/app' };
+const KEY = '0123456789abcdef0123456789abcdef';
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadAppConfig(env, host);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadAppConfig', () => {
+  it('fills the documented defaults', () => {
+    const config = loadAppConfig({}, host);
+    expect(config).toMatchObject({
+      port: 8624,
+      host: '0.0.0.0',
+      database: { kind: 'sqlite', url: 'file:./data/cluster.db', sqliteFile: '/srv/app/data/cluster.db' },
+      dataDir: '/srv/app/data',
+      serverName: 'node-a',
+      components: ['web', 'service'],
+      advertisedAddress: '10.0.0.5',
+      encryptionKeyHex: undefined,
+      machineKeyHex: undefined,
+      adminUsername: 'Admin',
+      logLevel: 'info',
+      version: '1.2.3',
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadAppConfig(
+      {
+        PORT: '9000',
+        HOST: '127.0.0.1',
+        DATABASE_URL: 'postgresql://app@db.example:5432/cluster',
+        CLUSTER_SERVER_NAME: 'web-1',
+        CLUSTER_COMPONENTS: 'service',
+        CLUSTER_ADVERTISED_ADDRESS: '192.168.1.20',
+        ENCRYPTION_KEY: KEY.toUpperCase(),
+        MACHINE_KEY: KEY + KEY,
+        ADMIN_USERNAME: 'root',
+        ADMIN_PASSWORD: 'correct horse',
+        API_KEY: 'a-long-enough-api-key',
+        LOG_LEVEL: 'debug',
+      },
+      host,
+    );
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      database: { kind: 'postgresql', sqliteFile: null },
+      serverName: 'web-1',
+      components: ['service'],
+      advertisedAddress: '192.168.1.20',
+      encryptionKeyHex: KEY,
+      machineKeyHex: KEY + KEY,
+      adminUsername: 'root',
+      adminPassword: 'correct horse',
+      apiKey: 'a-long-enough-api-key',
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '0'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'postgresql://'],
+    ['CLUSTER_COMPONENTS', 'web,worker'],
+    ['CLUSTER_ADVERTISED_ADDRESS', 'not-an-ip'],
+    ['ENCRYPTION_KEY', 'xyz'],
+    ['ENCRYPTION_KEY', '0123456789abcdef'],
+    ['MACHINE_KEY', `${KEY}0`],
+    ['MACHINE_KEY', 'g'.repeat(32)],
+    ['ADMIN_PASSWORD', 'short'],
+    ['API_KEY', 'short'],
+    ['LOG_LEVEL', 'loud'],
+  ])('stops at a bad %s (%s) with a message naming it', (variable, value) => {
+    const error = errorFor({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('never repeats a bad key or password in its message', () => {
+    expect(errorFor({ ENCRYPTION_KEY: 'secret-ish-value' }).message).not.toContain('secret-ish-value');
+    expect(errorFor({ ADMIN_PASSWORD: 'short' }).message).not.toContain('short"');
+  });
+
+  it('treats empty values as not set', () => {
+    expect(loadAppConfig({ PORT: '', MACHINE_KEY: ' ' }, host)).toMatchObject({ port: 8624, machineKeyHex: undefined });
+  });
+
+  it('falls back to the loopback address when the host has no external IPv4', () => {
+    expect(loadAppConfig({}, { ...host, firstExternalIpv4: undefined }).advertisedAddress).toBe('127.0.0.1');
+  });
+});

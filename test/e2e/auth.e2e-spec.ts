@@ -1,0 +1,132 @@
+import request from 'supertest';
+import { PrismaService } from '../../src/modules/database/prisma.service';
+import { ADMIN_PASSWORD, API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
+
+describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
+  let database: TestDatabase;
+  let node: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    node = await startTestApp(database);
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await database?.drop();
+  });
+
+  it('sends a person who is not signed in to the login page, and back after signing in', async () => {
+    const agent = request.agent(node.http);
+    const first = await agent.get('/administration/cluster').expect(303);
+    expect(first.headers.location).toBe('/login?returnTo=%2Fadministration%2Fcluster');
+    const login = await agent.get(first.headers.location).expect(200);
+    expect(login.text).toContain('value="/administration/cluster"');
+    const signIn = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfTokenIn(login.text), username: 'Admin', password: ADMIN_PASSWORD, returnTo: '/administration/cluster' })
+      .expect(303);
+    expect(signIn.headers.location).toBe('/administration/cluster');
+    await agent.get('/administration/cluster').expect(200);
+  });
+
+  it('refuses a wrong password, shows the form again with the name kept, and grants no session', async () => {
+    const agent = request.agent(node.http);
+    const login = await agent.get('/login').expect(200);
+    const refused = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfTokenIn(login.text), username: 'Admin', password: 'wrong-password' })
+      .expect(401);
+    expect(refused.text).toContain('Wrong user name or password.');
+    expect(refused.text).toContain('value="Admin"');
+    await agent.get('/administration').expect(303);
+  });
+
+  it('names the missing field when the form is sent empty', async () => {
+    const agent = request.agent(node.http);
+    const login = await agent.get('/login').expect(200);
+    const refused = await agent.post('/login').type('form').send({ _csrf: csrfTokenIn(login.text), username: 'Admin' }).expect(400);
+    expect(refused.text).toContain('Enter your password.');
+  });
+
+  it('refuses a sign-in without a valid CSRF token', async () => {
+    const agent = request.agent(node.http);
+    await agent.get('/login').expect(200);
+    const refused = await agent.post('/login').type('form').send({ username: 'Admin', password: ADMIN_PASSWORD }).expect(403);
+    expect(refused.text).toContain('CSRF');
+    await agent.post('/login').type('form').send({ _csrf: 'forged', username: 'Admin', password: ADMIN_PASSWORD }).expect(403);
+    await agent.get('/administration').expect(303);
+  });
+
+  it('signs out only with a valid CSRF token', async () => {
+    const agent = await signedInAgent(node);
+    await agent.post('/logout').type('form').send({}).expect(403);
+    await agent.get('/administration').expect(200);
+    const page = await agent.get('/administration').expect(200);
+    await agent.post('/logout').type('form').send({ _csrf: csrfTokenIn(page.text) }).expect(303);
+    await agent.get('/administration').expect(303);
+  });
+
+  it('answers the API with 401 without a session or with a wrong key, and serves it with the key', async () => {
+    const anonymous = await request(node.http).get('/api/cluster').expect(401);
+    expect(anonymous.body).toMatchObject({ statusCode: 401, message: expect.stringContaining('X-ApiKey') });
+    await request(node.http).get('/api/cluster').set('X-ApiKey', 'wrong-key-0123456789').expect(401);
+    const withKey = await request(node.http).get('/api/cluster').set('X-ApiKey', API_KEY).expect(200);
+    expect(withKey.body.checkedBy.server).toBe('e2e-node');
+  });
+
+  it('serves the API to a signed-in administrator', async () => {
+    const agent = await signedInAgent(node);
+    await agent.get('/api/cluster').expect(200);
+  });
+
+  it('does not accept the API key for pages', async () => {
+    await request(node.http).get('/administration').set('X-ApiKey', API_KEY).expect(401);
+  });
+
+  it('stores the administrator password only as a slow hash', async () => {
+    const users = await node.app.get(PrismaService).client.user.findMany();
+    expect(users).toHaveLength(1);
+    expect(users[0].passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(users[0].passwordHash).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it('keeps the session cookie HttpOnly and SameSite, and its content free of secrets', async () => {
+    const login = await request(node.http).get('/login').expect(200);
+    const cookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+    const session = cookies.find((cookie) => cookie.startsWith('cluster.session='));
+    expect(session).toMatch(/httponly/i);
+    expect(session).toMatch(/samesite=lax/i);
+    const content = Buffer.from(decodeURIComponent(session!.split(';')[0].split('=')[1]), 'base64').toString();
+    expect(content).not.toContain(node.keys.machineKey.toString('hex'));
+    expect(content).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it('answers /health without a login and without secrets', async () => {
+    const health = await request(node.http).get('/health').expect(200);
+    expect(health.body).toEqual({ status: 'ok', database: 'ok', server: 'e2e-node', version: '1.0.0' });
+    expect(health.text).not.toContain(node.keys.encryptionKey.toString('hex'));
+    expect(health.text).not.toContain('10.1.0.1');
+  });
+});
+
+describe('a session signed on one node', () => {
+  it('is honoured by a node with the same machine key and ignored by one with another', async () => {
+    const database = await createTestDatabase('sqlite');
+    const nodeA = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-a' } });
+    const twin = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-b' }, keys: nodeA.keys });
+    const stranger = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-c' } });
+    try {
+      const agent = await signedInAgent(nodeA);
+      const cookie = (await agent.get('/administration').expect(200)).request.cookies as unknown as string;
+      await request(twin.http).get('/administration').set('Cookie', cookie).expect(200);
+      await request(stranger.http).get('/administration').set('Cookie', cookie).expect(303);
+    } finally {
+      await Promise.all([nodeA.close(), twin.close(), stranger.close()]);
+      await database.drop();
+    }
+  });
+});

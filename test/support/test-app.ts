@@ -1,0 +1,68 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { AppConfig, loadAppConfig } from '../../src/modules/configuration/app-config';
+import { NodeKeys } from '../../src/modules/configuration/node-keys';
+import type { TestDatabase } from './test-database';
+
+export const ADMIN_PASSWORD = 'e2e-admin-password';
+export const API_KEY = 'e2e-api-key-0123456789';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  keys: NodeKeys;
+  http: ReturnType<NestExpressApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+export function randomKeys(): NodeKeys {
+  return new NodeKeys(randomBytes(32), randomBytes(32));
+}
+
+/** The real application, built and configured exactly as main.ts does, on a test database. */
+export async function startTestApp(
+  database: TestDatabase,
+  options: { env?: Record<string, string>; keys?: NodeKeys } = {},
+): Promise<TestApp> {
+  const config = loadAppConfig(
+    {
+      DATABASE_URL: database.url,
+      CLUSTER_SERVER_NAME: 'e2e-node',
+      CLUSTER_ADVERTISED_ADDRESS: '10.1.0.1',
+      ADMIN_PASSWORD,
+      API_KEY,
+      ...options.env,
+    },
+    { hostname: 'test-host', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
+  );
+  const keys = options.keys ?? randomKeys();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, keys), {
+    bodyParser: false,
+    logger: ['error'],
+  });
+  configureApp(app);
+  await app.init();
+  return { app, config, keys, http: app.getHttpServer(), close: () => app.close() };
+}
+
+export function csrfTokenIn(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token in the page');
+  return match[1];
+}
+
+/** A supertest agent (it keeps cookies) signed in as the first administrator. */
+export async function signedInAgent(target: TestApp, password = ADMIN_PASSWORD) {
+  const agent = request.agent(target.http);
+  const page = await agent.get('/login').expect(200);
+  await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfTokenIn(page.text), username: 'Admin', password })
+    .expect(303);
+  return agent;
+}
