@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Prisma } from '../../src/generated/sqlite/client';
+import { loadAppConfig } from '../../src/modules/configuration/app-config';
+import { runMigrations } from '../../src/modules/database/migrator';
+import { PrismaService } from '../../src/modules/database/prisma.service';
+import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
+
+const TABLES: [string, object][] = [
+  ['servers', Prisma.ServerScalarFieldEnum],
+  ['components', Prisma.ComponentScalarFieldEnum],
+  ['cluster_settings', Prisma.ClusterSettingsScalarFieldEnum],
+  ['users', Prisma.UserScalarFieldEnum],
+];
+
+describe.each(databaseKinds())('the migrated %s database', (kind) => {
+  let database: TestDatabase;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    const config = loadAppConfig({ DATABASE_URL: database.url }, { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() });
+    // Three nodes starting at once run the migrations exactly once between them. SQLite's lock blocks the
+    // thread that waits for it, so there the three run one after another here; the cluster tests start
+    // three real processes on one file at once.
+    const applied =
+      kind === 'postgresql'
+        ? await Promise.all([1, 2, 3].map(() => runMigrations(config.database)))
+        : [await runMigrations(config.database), await runMigrations(config.database), await runMigrations(config.database)];
+    expect(applied.flat().sort()).toEqual(['0001_init.sql']);
+    prisma = new PrismaService(config);
+    await prisma.onModuleInit();
+  });
+
+  afterAll(async () => {
+    await prisma?.onModuleDestroy();
+    await database?.drop();
+  });
+
+  it('has exactly the columns the Prisma schema describes', async () => {
+    for (const [table, fields] of TABLES) {
+      const columns =
+        kind === 'sqlite'
+          ? await prisma.client.$queryRawUnsafe<{ name: string }[]>(`SELECT name FROM pragma_table_info('${table}')`)
+          : await prisma.client.$queryRawUnsafe<{ name: string }[]>(
+              `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
+            );
+      expect([table, columns.length]).toEqual([table, Object.keys(fields).length]);
+    }
+  });
+
+  it('reads and writes every field of every model through the client', async () => {
+    const client = prisma.client;
+    const createdAt = new Date('2026-01-02T03:04:05.678Z');
+    const server = await client.server.create({
+      data: { id: randomUUID(), name: 'schema-check', os: 'Linux', ipAddress: '10.9.9.9', createdAt },
+    });
+    expect(await client.server.findUniqueOrThrow({ where: { name: 'schema-check' } })).toEqual(server);
+    expect(server.createdAt.toISOString()).toBe(createdAt.toISOString());
+
+    const component = await client.component.create({
+      data: {
+        id: randomUUID(),
+        serverId: server.id,
+        type: 'service',
+        version: '2.0.0',
+        encryptionToken: 'e',
+        machineToken: 'm',
+        addedManually: true,
+        registeredAtMs: 1_795_000_000_000n,
+        lastHeartbeatAtMs: 1_795_000_000_123n,
+      },
+    });
+    expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toEqual(component);
+    await client.component.update({ where: { id: component.id }, data: { lastHeartbeatAtMs: null, addedManually: false } });
+    expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toMatchObject({
+      lastHeartbeatAtMs: null,
+      addedManually: false,
+    });
+
+    const settings = await client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
+    expect(settings).toMatchObject({ loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 30, staleTimeoutSeconds: 300, revision: 1 });
+    const changed = await client.clusterSettings.update({
+      where: { id: 1 },
+      data: { loadBalancing: true, automaticFailover: false, heartbeatFrequencySeconds: 5, staleTimeoutSeconds: 15, revision: 2, updatedAt: createdAt },
+    });
+    expect(await client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } })).toEqual(changed);
+
+    const user = await client.user.create({ data: { id: randomUUID(), username: 'someone', passwordHash: 'scrypt$x', createdAt } });
+    expect(await client.user.findUniqueOrThrow({ where: { username: 'someone' } })).toEqual(user);
+
+    // Removing a server removes its components (the foreign key cascades on both kinds).
+    await client.server.delete({ where: { id: server.id } });
+    expect(await client.component.count({ where: { serverId: server.id } })).toBe(0);
+  });
+
+  it('applies nothing the second time', async () => {
+    const config = loadAppConfig({ DATABASE_URL: database.url }, { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() });
+    expect(await runMigrations(config.database)).toEqual([]);
+  });
+});

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { ComponentType } from '../../src/modules/configuration/app-config';
+import { NodeKeys } from '../../src/modules/configuration/node-keys';
+import { PrismaService } from '../../src/modules/database/prisma.service';
+import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { KeyCrypto } from '../../src/modules/verification/key-crypto';
+import type { TestApp } from './test-app';
+
+export interface SeededComponent {
+  type: ComponentType;
+  version?: string;
+  /** How long ago, by the database's clock, the last heartbeat arrived. */
+  heartbeatAgoMs: number;
+}
+
+/**
+ * Writes another server into the test database as its own node would have registered it: tokens made
+ * with the given keys, heartbeats dated from the database's clock.
+ */
+export async function seedServer(
+  target: TestApp,
+  server: { name: string; os?: string; ipAddress?: string; keys: NodeKeys; components: SeededComponent[] },
+): Promise<void> {
+  const prisma = target.app.get(PrismaService).client;
+  const nowMs = await target.app.get(ServersRepository).databaseNowMs();
+  const crypto = new KeyCrypto(server.keys);
+  await prisma.server.create({
+    data: {
+      id: randomUUID(),
+      name: server.name,
+      os: server.os ?? 'Linux 6.1.0 (Debian GNU/Linux 12 (bookworm))',
+      ipAddress: server.ipAddress ?? '10.0.0.9',
+      components: {
+        create: server.components.map((component) => ({
+          id: randomUUID(),
+          type: component.type,
+          version: component.version ?? '1.0.0',
+          encryptionToken: crypto.makeEncryptionToken(),
+          machineToken: component.type === 'web' ? crypto.makeMachineToken() : null,
+          registeredAtMs: BigInt(nowMs - component.heartbeatAgoMs),
+          lastHeartbeatAtMs: BigInt(nowMs - component.heartbeatAgoMs),
+        })),
+      },
+    },
+  });
+}
