@@ -21,11 +21,24 @@ const postgresSchema = schema
   .replace('provider = "sqlite"', 'provider = "postgresql"')
   .replace('output       = "../src/generated/sqlite"', 'output       = "../src/generated/postgresql"');
 if (postgresSchema === schema || !postgresSchema.includes('src/generated/postgresql')) {
-  throw new Error('scripts/generate-prisma-clients.js: could not swap the provider or output line in prisma/schema.prisma');
+  throw new Error(
+    'scripts/generate-prisma-clients.js: could not swap the provider or output line in prisma/schema.prisma',
+  );
 }
-fs.writeFileSync(postgresSchemaPath, `// Generated from schema.prisma by scripts/generate-prisma-clients.js; do not edit.\n${postgresSchema}`);
+fs.writeFileSync(
+  postgresSchemaPath,
+  `// Generated from schema.prisma by scripts/generate-prisma-clients.js; do not edit.\n${postgresSchema}`,
+);
 
-const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: path.join(root, 'prisma', 'schema-engine-stub'), PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+const env = {
+  ...process.env,
+  PRISMA_SCHEMA_ENGINE_BINARY: path.join(root, 'prisma', 'schema-engine-stub'),
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+};
 for (const schemaFile of [schemaPath, postgresSchemaPath]) {
-  execFileSync(process.execPath, [prismaCli, 'generate', '--schema', schemaFile], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [prismaCli, 'generate', '--schema', schemaFile], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

@@ -63,6 +63,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`The node could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `The node could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -35,7 +35,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown, request: Request): { status: number; message: string } {
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
-      const raw = typeof body === 'object' && body !== null && 'message' in body ? body.message : exception.message;
+      const raw =
+        typeof body === 'object' && body !== null && 'message' in body ? body.message : exception.message;
       const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
       return { status: exception.getStatus(), message };
     }

@@ -29,7 +29,10 @@ describe('a node started with a bad setting', () => {
   });
 
   it('never echoes a malformed key back', async () => {
-    const child = runMain({ DATABASE_URL: `file:${join(folder, 'cluster.db')}`, MACHINE_KEY: 'secret-looking-value' });
+    const child = runMain({
+      DATABASE_URL: `file:${join(folder, 'cluster.db')}`,
+      MACHINE_KEY: 'secret-looking-value',
+    });
     await exitOf(child);
     expect(child.output()).not.toContain('secret-looking-value');
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterReport } from '../../src/modules/servers/cluster-report';
+import type { ComponentChecks } from '../../src/modules/verification/component-checks';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { ClusterNode, eventually } from '../support/node-process';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -9,9 +10,8 @@ const ADMIN_PASSWORD = 'cluster-test-password';
 const HEARTBEAT_S = 1;
 const STALE_S = 3;
 
-type Checks = Record<string, string | null>;
-function checksByComponent(report: ClusterReport): Record<string, Checks> {
-  const out: Record<string, Checks> = {};
+function checksByComponent(report: ClusterReport): Record<string, ComponentChecks> {
+  const out: Record<string, ComponentChecks> = {};
   for (const server of report.servers) {
     for (const component of server.components) out[`${server.name}/${component.type}`] = component.checks;
   }
@@ -22,7 +22,10 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
   jest.setTimeout(90_000);
   let database: TestDatabase;
   const nodes: ClusterNode[] = [];
-  const shared = { encryptionKey: randomBytes(32).toString('hex'), machineKey: randomBytes(32).toString('hex') };
+  const shared = {
+    encryptionKey: randomBytes(32).toString('hex'),
+    machineKey: randomBytes(32).toString('hex'),
+  };
   const odd = { encryptionKey: randomBytes(32).toString('hex'), machineKey: randomBytes(16).toString('hex') };
 
   beforeAll(async () => {
@@ -52,11 +55,27 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
     expect(report.configuration.serverCount).toBe(3);
     const checks = checksByComponent(report);
     for (const name of ['node-a', 'node-b']) {
-      expect(checks[`${name}/web`]).toEqual({ heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: 'ok' });
-      expect(checks[`${name}/service`]).toEqual({ heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null });
+      expect(checks[`${name}/web`]).toEqual({
+        heartbeat: 'ok',
+        version: 'ok',
+        encryptionKey: 'ok',
+        machineKey: 'ok',
+      });
+      expect(checks[`${name}/service`]).toEqual({
+        heartbeat: 'ok',
+        version: 'ok',
+        encryptionKey: 'ok',
+        machineKey: null,
+      });
     }
-    expect(checks['node-odd/web']).toMatchObject({ encryptionKey: 'decryption-failure', machineKey: 'decryption-failure' });
-    expect(checks['node-odd/service']).toMatchObject({ encryptionKey: 'decryption-failure', machineKey: null });
+    expect(checks['node-odd/web']).toMatchObject({
+      encryptionKey: 'decryption-failure',
+      machineKey: 'decryption-failure',
+    });
+    expect(checks['node-odd/service']).toMatchObject({
+      encryptionKey: 'decryption-failure',
+      machineKey: null,
+    });
     expect(report.servers.find((server) => server.name === 'node-odd')!.status).toBe('error');
   });
 
@@ -65,7 +84,10 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
     const checks = checksByComponent(report);
     expect(checks['node-odd/web']).toMatchObject({ encryptionKey: 'ok', machineKey: 'ok' });
     for (const name of ['node-a', 'node-b']) {
-      expect(checks[`${name}/web`]).toMatchObject({ encryptionKey: 'decryption-failure', machineKey: 'decryption-failure' });
+      expect(checks[`${name}/web`]).toMatchObject({
+        encryptionKey: 'decryption-failure',
+        machineKey: 'decryption-failure',
+      });
       expect(checks[`${name}/service`]).toMatchObject({ encryptionKey: 'decryption-failure' });
     }
     const page = await signedInPage(nodes[2], '/administration/cluster');
@@ -82,10 +104,13 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
   it("turns a stopped node's service component stale after the stale timeout, and leaves its web component live", async () => {
     const stopped = nodes[1];
     await stopped.stop('SIGKILL');
-    const tookMs = await eventually(async () => {
-      const checks = checksByComponent(await nodes[0].getJson<ClusterReport>('/api/cluster', API_KEY));
-      return checks['node-b/service'].heartbeat === 'stale';
-    }, (STALE_S + HEARTBEAT_S) * 1000 + 10_000);
+    const tookMs = await eventually(
+      async () => {
+        const checks = checksByComponent(await nodes[0].getJson<ClusterReport>('/api/cluster', API_KEY));
+        return checks['node-b/service'].heartbeat === 'stale';
+      },
+      (STALE_S + HEARTBEAT_S) * 1000 + 10_000,
+    );
     // Not before the timeout has passed since its last heartbeat (at most one heartbeat period before the kill).
     expect(tookMs).toBeGreaterThanOrEqual((STALE_S - HEARTBEAT_S) * 1000 - 500);
     const report = await nodes[0].getJson<ClusterReport>('/api/cluster', API_KEY);

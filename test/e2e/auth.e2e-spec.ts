@@ -1,6 +1,13 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { ADMIN_PASSWORD, API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import {
+  ADMIN_PASSWORD,
+  API_KEY,
+  csrfTokenIn,
+  signedInAgent,
+  startTestApp,
+  TestApp,
+} from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
 describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
@@ -26,7 +33,12 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
     const signIn = await agent
       .post('/login')
       .type('form')
-      .send({ _csrf: csrfTokenIn(login.text), username: 'Admin', password: ADMIN_PASSWORD, returnTo: '/administration/cluster' })
+      .send({
+        _csrf: csrfTokenIn(login.text),
+        username: 'Admin',
+        password: ADMIN_PASSWORD,
+        returnTo: '/administration/cluster',
+      })
       .expect(303);
     expect(signIn.headers.location).toBe('/administration/cluster');
     await agent.get('/administration/cluster').expect(200);
@@ -48,16 +60,28 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
   it('names the missing field when the form is sent empty', async () => {
     const agent = request.agent(node.http);
     const login = await agent.get('/login').expect(200);
-    const refused = await agent.post('/login').type('form').send({ _csrf: csrfTokenIn(login.text), username: 'Admin' }).expect(400);
+    const refused = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfTokenIn(login.text), username: 'Admin' })
+      .expect(400);
     expect(refused.text).toContain('Enter your password.');
   });
 
   it('refuses a sign-in without a valid CSRF token', async () => {
     const agent = request.agent(node.http);
     await agent.get('/login').expect(200);
-    const refused = await agent.post('/login').type('form').send({ username: 'Admin', password: ADMIN_PASSWORD }).expect(403);
+    const refused = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'Admin', password: ADMIN_PASSWORD })
+      .expect(403);
     expect(refused.text).toContain('CSRF');
-    await agent.post('/login').type('form').send({ _csrf: 'forged', username: 'Admin', password: ADMIN_PASSWORD }).expect(403);
+    await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: 'forged', username: 'Admin', password: ADMIN_PASSWORD })
+      .expect(403);
     await agent.get('/administration').expect(303);
   });
 
@@ -66,7 +90,11 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
     await agent.post('/logout').type('form').send({}).expect(403);
     await agent.get('/administration').expect(200);
     const page = await agent.get('/administration').expect(200);
-    await agent.post('/logout').type('form').send({ _csrf: csrfTokenIn(page.text) }).expect(303);
+    await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfTokenIn(page.text) })
+      .expect(303);
     await agent.get('/administration').expect(303);
   });
 
@@ -100,7 +128,10 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
     const session = cookies.find((cookie) => cookie.startsWith('cluster.session='));
     expect(session).toMatch(/httponly/i);
     expect(session).toMatch(/samesite=lax/i);
-    const content = Buffer.from(decodeURIComponent(session!.split(';')[0].split('=')[1]), 'base64').toString();
+    const content = Buffer.from(
+      decodeURIComponent(session!.split(';')[0].split('=')[1]),
+      'base64',
+    ).toString();
     expect(content).not.toContain(node.keys.machineKey.toString('hex'));
     expect(content).not.toContain(ADMIN_PASSWORD);
   });

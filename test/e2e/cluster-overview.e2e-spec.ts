@@ -12,7 +12,9 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-a', CLUSTER_ADVERTISED_ADDRESS: '10.0.0.5' } });
+    node = await startTestApp(database, {
+      env: { CLUSTER_SERVER_NAME: 'node-a', CLUSTER_ADVERTISED_ADDRESS: '10.0.0.5' },
+    });
     // node-b: same keys, live, one version behind. node-c: other keys, service stale after 10 minutes.
     await seedServer(node, {
       name: 'node-b',
@@ -51,11 +53,21 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
       primaryServer: null,
       backupServers: [],
     });
-    const summary = body.servers.map((server: { name: string; status: string; components: { type: string; status: string; checks: object }[] }) => ({
-      name: server.name,
-      status: server.status,
-      components: server.components.map((component) => [component.type, component.status, component.checks]),
-    }));
+    const summary = body.servers.map(
+      (server: {
+        name: string;
+        status: string;
+        components: { type: string; status: string; checks: object }[];
+      }) => ({
+        name: server.name,
+        status: server.status,
+        components: server.components.map((component) => [
+          component.type,
+          component.status,
+          component.checks,
+        ]),
+      }),
+    );
     expect(summary).toEqual([
       {
         name: 'node-a',
@@ -69,16 +81,37 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
         name: 'node-b',
         status: 'warning',
         components: [
-          ['web', 'warning', { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: 'ok' }],
-          ['service', 'warning', { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: null }],
+          [
+            'web',
+            'warning',
+            { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: 'ok' },
+          ],
+          [
+            'service',
+            'warning',
+            { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: null },
+          ],
         ],
       },
       {
         name: 'node-c',
         status: 'error',
         components: [
-          ['web', 'error', { heartbeat: 'ok', version: 'ok', encryptionKey: 'decryption-failure', machineKey: 'decryption-failure' }],
-          ['service', 'error', { heartbeat: 'stale', version: 'ok', encryptionKey: 'decryption-failure', machineKey: null }],
+          [
+            'web',
+            'error',
+            {
+              heartbeat: 'ok',
+              version: 'ok',
+              encryptionKey: 'decryption-failure',
+              machineKey: 'decryption-failure',
+            },
+          ],
+          [
+            'service',
+            'error',
+            { heartbeat: 'stale', version: 'ok', encryptionKey: 'decryption-failure', machineKey: null },
+          ],
         ],
       },
     ]);
@@ -134,10 +167,19 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
 
   it('reuses its server and component rows when the node restarts', async () => {
     const prisma = node.app.get(PrismaService).client;
-    const before = await prisma.component.findMany({ where: { server: { name: 'node-a' } }, orderBy: { type: 'asc' } });
-    const restarted = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-a' }, keys: node.keys });
+    const before = await prisma.component.findMany({
+      where: { server: { name: 'node-a' } },
+      orderBy: { type: 'asc' },
+    });
+    const restarted = await startTestApp(database, {
+      env: { CLUSTER_SERVER_NAME: 'node-a' },
+      keys: node.keys,
+    });
     try {
-      const after = await prisma.component.findMany({ where: { server: { name: 'node-a' } }, orderBy: { type: 'asc' } });
+      const after = await prisma.component.findMany({
+        where: { server: { name: 'node-a' } },
+        orderBy: { type: 'asc' },
+      });
       expect(after.map((component) => component.id)).toEqual(before.map((component) => component.id));
       expect(await prisma.server.count()).toBe(3);
     } finally {

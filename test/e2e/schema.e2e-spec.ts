@@ -18,14 +18,21 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    const config = loadAppConfig({ DATABASE_URL: database.url }, { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() });
+    const config = loadAppConfig(
+      { DATABASE_URL: database.url },
+      { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
+    );
     // Three nodes starting at once run the migrations exactly once between them. SQLite's lock blocks the
     // thread that waits for it, so there the three run one after another here; the cluster tests start
     // three real processes on one file at once.
     const applied =
       kind === 'postgresql'
         ? await Promise.all([1, 2, 3].map(() => runMigrations(config.database)))
-        : [await runMigrations(config.database), await runMigrations(config.database), await runMigrations(config.database)];
+        : [
+            await runMigrations(config.database),
+            await runMigrations(config.database),
+            await runMigrations(config.database),
+          ];
     expect(applied.flat().sort()).toEqual(['0001_init.sql']);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -40,7 +47,9 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     for (const [table, fields] of TABLES) {
       const columns =
         kind === 'sqlite'
-          ? await prisma.client.$queryRawUnsafe<{ name: string }[]>(`SELECT name FROM pragma_table_info('${table}')`)
+          ? await prisma.client.$queryRawUnsafe<{ name: string }[]>(
+              `SELECT name FROM pragma_table_info('${table}')`,
+            )
           : await prisma.client.$queryRawUnsafe<{ name: string }[]>(
               `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`,
             );
@@ -71,21 +80,39 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       },
     });
     expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toEqual(component);
-    await client.component.update({ where: { id: component.id }, data: { lastHeartbeatAtMs: null, addedManually: false } });
+    await client.component.update({
+      where: { id: component.id },
+      data: { lastHeartbeatAtMs: null, addedManually: false },
+    });
     expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toMatchObject({
       lastHeartbeatAtMs: null,
       addedManually: false,
     });
 
     const settings = await client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
-    expect(settings).toMatchObject({ loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 30, staleTimeoutSeconds: 300, revision: 1 });
+    expect(settings).toMatchObject({
+      loadBalancing: false,
+      automaticFailover: true,
+      heartbeatFrequencySeconds: 30,
+      staleTimeoutSeconds: 300,
+      revision: 1,
+    });
     const changed = await client.clusterSettings.update({
       where: { id: 1 },
-      data: { loadBalancing: true, automaticFailover: false, heartbeatFrequencySeconds: 5, staleTimeoutSeconds: 15, revision: 2, updatedAt: createdAt },
+      data: {
+        loadBalancing: true,
+        automaticFailover: false,
+        heartbeatFrequencySeconds: 5,
+        staleTimeoutSeconds: 15,
+        revision: 2,
+        updatedAt: createdAt,
+      },
     });
     expect(await client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } })).toEqual(changed);
 
-    const user = await client.user.create({ data: { id: randomUUID(), username: 'someone', passwordHash: 'scrypt$x', createdAt } });
+    const user = await client.user.create({
+      data: { id: randomUUID(), username: 'someone', passwordHash: 'scrypt$x', createdAt },
+    });
     expect(await client.user.findUniqueOrThrow({ where: { username: 'someone' } })).toEqual(user);
 
     // Removing a server removes its components (the foreign key cascades on both kinds).
@@ -94,7 +121,10 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
   });
 
   it('applies nothing the second time', async () => {
-    const config = loadAppConfig({ DATABASE_URL: database.url }, { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() });
+    const config = loadAppConfig(
+      { DATABASE_URL: database.url },
+      { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
+    );
     expect(await runMigrations(config.database)).toEqual([]);
   });
 });

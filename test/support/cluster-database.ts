@@ -7,7 +7,10 @@ import { PrismaService } from '../../src/modules/database/prisma.service';
  * would), for tests that set up or inspect what real node processes share.
  */
 export async function openDatabase(url: string): Promise<PrismaService> {
-  const config = loadAppConfig({ DATABASE_URL: url }, { hostname: 'test', firstExternalIpv4: undefined, version: '0.0.0', cwd: process.cwd() });
+  const config = loadAppConfig(
+    { DATABASE_URL: url },
+    { hostname: 'test', firstExternalIpv4: undefined, version: '0.0.0', cwd: process.cwd() },
+  );
   Logger.overrideLogger(['error']);
   const prisma = new PrismaService(config);
   await prisma.onModuleInit();
@@ -15,7 +18,11 @@ export async function openDatabase(url: string): Promise<PrismaService> {
 }
 
 /** Short heartbeats for tests and demos: the product allows them, with a warning on the settings page. */
-export async function useFastHeartbeats(prisma: PrismaService, heartbeatSeconds = 1, staleSeconds = 3): Promise<void> {
+export async function useFastHeartbeats(
+  prisma: PrismaService,
+  heartbeatSeconds = 1,
+  staleSeconds = 3,
+): Promise<void> {
   await prisma.client.clusterSettings.update({
     where: { id: 1 },
     data: { heartbeatFrequencySeconds: heartbeatSeconds, staleTimeoutSeconds: staleSeconds },

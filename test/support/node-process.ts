@@ -101,7 +101,11 @@ export class ClusterNode {
 }
 
 /** Polls until the check passes or the time is up; returns how long it took. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<number> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if (await check()) return Date.now() - started;

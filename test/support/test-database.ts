@@ -29,7 +29,11 @@ export function databaseKinds(): DatabaseKind[] {
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'sqlite') {
     const folder = mkdtempSync(join(tmpdir(), 'cluster-test-'));
-    return { kind, url: `file:${join(folder, 'cluster.db')}`, drop: async () => rmSync(folder, { recursive: true, force: true }) };
+    return {
+      kind,
+      url: `file:${join(folder, 'cluster.db')}`,
+      drop: async () => rmSync(folder, { recursive: true, force: true }),
+    };
   }
   const base = new URL(process.env.TEST_DATABASE_URL!);
   const name = `cluster_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
@@ -39,7 +43,10 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   return {
     kind,
     url: url.toString(),
-    drop: () => withAdminClient(base, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdminClient(base, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 

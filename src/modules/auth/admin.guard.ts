@@ -28,14 +28,17 @@ export class AdminGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]))
+      return true;
     const request = context.switchToHttp().getRequest<Request>();
     const api = isApiRequest(request);
     const apiKey = request.get(API_KEY_HEADER);
     if (apiKey !== undefined) {
       if (api && this.config.apiKey && sameSecret(apiKey, this.config.apiKey)) return true;
       throw new UnauthorizedException(
-        this.config.apiKey ? 'The X-ApiKey header does not match this node\'s API key.' : 'This node has no API key configured (API_KEY).',
+        this.config.apiKey
+          ? "The X-ApiKey header does not match this node's API key."
+          : 'This node has no API key configured (API_KEY).',
       );
     }
     if (signedInUser(request, this.clock.now().getTime())) return true;

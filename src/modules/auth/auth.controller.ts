@@ -25,7 +25,8 @@ export class AuthController {
   @Public()
   @Get('login')
   showLogin(@Req() request: Request, @Res() response: Response, @Query('returnTo') returnTo?: string): void {
-    if (signedInUser(request, this.clock.now().getTime())) return response.redirect(303, safeReturnTo(returnTo));
+    if (signedInUser(request, this.clock.now().getTime()))
+      return response.redirect(303, safeReturnTo(returnTo));
     response.render('auth/login', {
       title: 'Sign in',
       csrfToken: this.csrf.token(request, response),
@@ -39,7 +40,9 @@ export class AuthController {
   @Post('login')
   async login(@Body() body: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
     const form = validateForm(LoginDto, body);
-    const user = form.valid ? await this.auth.verifyCredentials(form.value.username, form.value.password) : null;
+    const user = form.valid
+      ? await this.auth.verifyCredentials(form.value.username, form.value.password)
+      : null;
     if (!user) {
       response.status(form.valid ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST).render('auth/login', {
         title: 'Sign in',

@@ -36,14 +36,20 @@ export class AuthService implements OnApplicationBootstrap {
     if ((await this.users.countUsers()) > 0) return null;
     const generatedPassword = this.config.adminPassword ? null : randomBytes(12).toString('base64url');
     const password = this.config.adminPassword ?? generatedPassword!;
-    const created = await this.users.createUnlessTaken(this.config.adminUsername, await this.hasher.hash(password));
+    const created = await this.users.createUnlessTaken(
+      this.config.adminUsername,
+      await this.hasher.hash(password),
+    );
     if (!created) return null;
     this.logger.log(`created the first administrator "${this.config.adminUsername}"`);
     return { username: this.config.adminUsername, generatedPassword };
   }
 
   /** The user, when the name and password match; null otherwise (without saying which was wrong). */
-  async verifyCredentials(username: string, password: string): Promise<{ id: string; username: string } | null> {
+  async verifyCredentials(
+    username: string,
+    password: string,
+  ): Promise<{ id: string; username: string } | null> {
     const user = await this.users.findByUsername(username);
     // Hash even for unknown names, so response time does not reveal which names exist.
     const matches = await this.hasher.verify(password, user?.passwordHash ?? DUMMY_HASH);

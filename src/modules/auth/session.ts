@@ -21,6 +21,7 @@ export function sessionOf(request: Request): SessionData {
 
 export function signedInUser(request: Request, nowMs: number): { id: string; username: string } | null {
   const session = sessionOf(request);
-  if (!session.userId || !session.username || !session.expiresAtMs || session.expiresAtMs <= nowMs) return null;
+  if (!session.userId || !session.username || !session.expiresAtMs || session.expiresAtMs <= nowMs)
+    return null;
   return { id: session.userId, username: session.username };
 }

@@ -24,7 +24,10 @@ export class UsersRepository {
   }
 
   async findById(id: string): Promise<UserRecord | null> {
-    return this.prisma.client.user.findUnique({ where: { id }, select: { id: true, username: true, passwordHash: true } });
+    return this.prisma.client.user.findUnique({
+      where: { id },
+      select: { id: true, username: true, passwordHash: true },
+    });
   }
 
   /** false when a user of that name exists already (another node created the first administrator first). */

@@ -1,7 +1,12 @@
 import { HostFacts, loadAppConfig } from './app-config';
 import { ConfigError } from './config-error';
 
-const host: HostFacts = { hostname: 'node-a', firstExternalIpv4: '10.0.0.5', version: '1.2.3', cwd: '/srv/app' };
+const host: HostFacts = {
+  hostname: 'node-a',
+  firstExternalIpv4: '10.0.0.5',
+  version: '1.2.3',
+  cwd: '/srv/app',
+};
 const KEY = '0123456789abcdef0123456789abcdef';
 
 function errorFor(env: Record<string, string>): ConfigError {
@@ -95,7 +100,10 @@ describe('loadAppConfig', () => {
   });
 
   it('treats empty values as not set', () => {
-    expect(loadAppConfig({ PORT: '', MACHINE_KEY: ' ' }, host)).toMatchObject({ port: 8624, machineKeyHex: undefined });
+    expect(loadAppConfig({ PORT: '', MACHINE_KEY: ' ' }, host)).toMatchObject({
+      port: 8624,
+      machineKeyHex: undefined,
+    });
   });
 
   it('falls back to the loopback address when the host has no external IPv4', () => {

@@ -38,7 +38,8 @@ const hexKey = z
   .string()
   .regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/, 'must be 32 or 64 hexadecimal characters');
 
-const optional = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
+const optional = (value: string | undefined) =>
+  value === undefined || value.trim() === '' ? undefined : value.trim();
 
 const schema = z.object({
   PORT: z.coerce
@@ -50,21 +51,22 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
     .string()
-    .regex(
-      /^(file:.+|postgres(ql)?:\/\/.+)$/,
-      'must start with file: (SQLite) or postgresql:// (PostgreSQL)',
-    )
+    .regex(/^(file:.+|postgres(ql)?:\/\/.+)$/, 'must start with file: (SQLite) or postgresql:// (PostgreSQL)')
     .default('file:./data/cluster.db'),
   CLUSTER_SERVER_NAME: z
     .string()
     .max(100, 'must be at most 100 characters')
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     .regex(/^[^\x00-\x1f]+$/, 'must not contain control characters')
     .optional(),
   CLUSTER_COMPONENTS: z
     .string()
     .default('web,service')
     .transform((value, ctx) => {
-      const parts = value.split(',').map((part) => part.trim().toLowerCase()).filter(Boolean);
+      const parts = value
+        .split(',')
+        .map((part) => part.trim().toLowerCase())
+        .filter(Boolean);
       const unknown = parts.filter((part) => part !== 'web' && part !== 'service');
       if (parts.length === 0 || unknown.length > 0) {
         ctx.addIssue({ code: 'custom', message: `must list web and/or service, got "${value}"` });
@@ -72,7 +74,9 @@ const schema = z.object({
       }
       return [...new Set(parts)] as ComponentType[];
     }),
-  CLUSTER_ADVERTISED_ADDRESS: z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' }).optional(),
+  CLUSTER_ADVERTISED_ADDRESS: z
+    .union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' })
+    .optional(),
   ENCRYPTION_KEY: hexKey.optional(),
   MACHINE_KEY: hexKey.optional(),
   ADMIN_USERNAME: z
@@ -81,7 +85,9 @@ const schema = z.object({
     .default('Admin'),
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' })
+    .default('info'),
 });
 
 /** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
@@ -125,7 +131,10 @@ function parseDatabaseUrl(url: string, cwd: string): AppConfig['database'] {
     const parsed = new URL(url);
     if (!parsed.hostname || parsed.pathname.length <= 1) throw new Error('no host or database');
   } catch {
-    throw new ConfigError('DATABASE_URL', 'must be postgresql://user@host:port/database (host and database name required)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must be postgresql://user@host:port/database (host and database name required)',
+    );
   }
   return { kind: 'postgresql', url, sqliteFile: null };
 }

@@ -36,12 +36,19 @@ export function resolveNodeKeys(config: AppConfig): ResolvedKeys {
   const machineHex = config.machineKeyHex ?? stored!.machineKey!;
   if (!config.encryptionKeyHex) generated.push('ENCRYPTION_KEY');
   if (!config.machineKeyHex) generated.push('MACHINE_KEY');
-  return { keys: new NodeKeys(Buffer.from(encryptionHex, 'hex'), Buffer.from(machineHex, 'hex')), generated, file };
+  return {
+    keys: new NodeKeys(Buffer.from(encryptionHex, 'hex'), Buffer.from(machineHex, 'hex')),
+    generated,
+    file,
+  };
 }
 
 function readOrCreateKeyFile(dataDir: string, file: string): { encryptionKey: string; machineKey: string } {
   mkdirSync(dataDir, { recursive: true });
-  const fresh = { encryptionKey: randomBytes(32).toString('hex'), machineKey: randomBytes(32).toString('hex') };
+  const fresh = {
+    encryptionKey: randomBytes(32).toString('hex'),
+    machineKey: randomBytes(32).toString('hex'),
+  };
   try {
     writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
     return fresh;
@@ -52,12 +59,21 @@ function readOrCreateKeyFile(dataDir: string, file: string): { encryptionKey: st
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new ConfigError('ENCRYPTION_KEY', `not set, and ${file} is not readable JSON; set the keys or remove the file`);
+    throw new ConfigError(
+      'ENCRYPTION_KEY',
+      `not set, and ${file} is not readable JSON; set the keys or remove the file`,
+    );
   }
   const keys = parsed as { encryptionKey?: unknown; machineKey?: unknown };
-  for (const [name, value] of [['ENCRYPTION_KEY', keys.encryptionKey], ['MACHINE_KEY', keys.machineKey]] as const) {
+  for (const [name, value] of [
+    ['ENCRYPTION_KEY', keys.encryptionKey],
+    ['MACHINE_KEY', keys.machineKey],
+  ] as const) {
     if (typeof value !== 'string' || !/^([0-9a-f]{32}|[0-9a-f]{64})$/i.test(value)) {
-      throw new ConfigError(name, `not set, and ${file} holds no valid key for it; set it or remove the file`);
+      throw new ConfigError(
+        name,
+        `not set, and ${file} holds no valid key for it; set it or remove the file`,
+      );
     }
   }
   return keys as { encryptionKey: string; machineKey: string };

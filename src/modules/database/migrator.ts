@@ -24,7 +24,9 @@ interface SqlConnection {
  */
 export async function runMigrations(database: AppConfig['database']): Promise<string[]> {
   const folder = join(MIGRATIONS_ROOT, database.kind);
-  const files = readdirSync(folder).filter((file) => file.endsWith('.sql')).sort();
+  const files = readdirSync(folder)
+    .filter((file) => file.endsWith('.sql'))
+    .sort();
   return database.kind === 'sqlite'
     ? migrateSqlite(database.sqliteFile!, folder, files)
     : migratePostgres(database.url, folder, files);
@@ -40,7 +42,8 @@ async function migrateSqlite(file: string, folder: string, files: string[]): Pro
     const connection: SqlConnection = {
       exec: async (sql) => void db.exec(sql),
       names: async (sql) => (db.prepare(sql).all() as { name: string }[]).map((row) => row.name),
-      insertName: async (name) => void db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(name),
+      insertName: async (name) =>
+        void db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(name),
     };
     try {
       const applied = await applyPending(connection, folder, files);
@@ -64,7 +67,8 @@ async function migratePostgres(url: string, folder: string, files: string[]): Pr
     const connection: SqlConnection = {
       exec: async (sql) => void (await client.query(sql)),
       names: async (sql) => (await client.query<{ name: string }>(sql)).rows.map((row) => row.name),
-      insertName: async (name) => void (await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name])),
+      insertName: async (name) =>
+        void (await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name])),
     };
     try {
       const applied = await applyPending(connection, folder, files);

@@ -25,7 +25,11 @@ export class PrismaService implements OnModuleInit, OnModuleDestroy {
       const adapter = new PrismaBetterSqlite3({ url: config.database.sqliteFile!, timeout: 10_000 });
       this.client = new SqlitePrismaClient({ adapter });
     } else {
-      const adapter = new PrismaPg({ connectionString: config.database.url, max: 5, connectionTimeoutMillis: 5_000 });
+      const adapter = new PrismaPg({
+        connectionString: config.database.url,
+        max: 5,
+        connectionTimeoutMillis: 5_000,
+      });
       this.client = new PostgresPrismaClient({ adapter }) as unknown as SqlitePrismaClient;
     }
   }

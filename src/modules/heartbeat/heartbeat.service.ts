@@ -44,7 +44,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationShutdown(): void {
-    if (this.scheduler.doesExist('interval', SERVICE_HEARTBEAT)) this.scheduler.deleteInterval(SERVICE_HEARTBEAT);
+    if (this.scheduler.doesExist('interval', SERVICE_HEARTBEAT))
+      this.scheduler.deleteInterval(SERVICE_HEARTBEAT);
   }
 
   /** Called for every web request; writes at most once per throttle period and never delays the request. */
@@ -64,7 +65,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.beat('service');
       const { heartbeatFrequencySeconds } = await this.settings.get();
-      if (heartbeatFrequencySeconds !== this.heartbeatSeconds) this.scheduleServiceHeartbeat(heartbeatFrequencySeconds);
+      if (heartbeatFrequencySeconds !== this.heartbeatSeconds)
+        this.scheduleServiceHeartbeat(heartbeatFrequencySeconds);
     } catch (error) {
       this.logger.warn(`service heartbeat failed: ${describe(error)}`);
     }
@@ -93,7 +95,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private scheduleServiceHeartbeat(seconds: number): void {
-    if (this.scheduler.doesExist('interval', SERVICE_HEARTBEAT)) this.scheduler.deleteInterval(SERVICE_HEARTBEAT);
+    if (this.scheduler.doesExist('interval', SERVICE_HEARTBEAT))
+      this.scheduler.deleteInterval(SERVICE_HEARTBEAT);
     this.heartbeatSeconds = seconds;
     const handle = setInterval(() => void this.beatService(), seconds * 1000);
     this.scheduler.addInterval(SERVICE_HEARTBEAT, handle);

@@ -25,12 +25,19 @@ export class HealthController {
     response
       .status(database === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
       .set('Cache-Control', 'no-store')
-      .json({ status: database === 'ok' ? 'ok' : 'error', database, server: this.config.serverName, version: this.config.version });
+      .json({
+        status: database === 'ok' ? 'ok' : 'error',
+        database,
+        server: this.config.serverName,
+        version: this.config.version,
+      });
   }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,13 @@
 import { clusterSummary, describeDuration, relativeTime } from './overview-page.model';
 import type { ServerReport } from './cluster-report';
 
-const server = (status: ServerReport['status']): ServerReport => ({ name: 'n', os: 'o', ipAddress: 'i', status, components: [] });
+const server = (status: ServerReport['status']): ServerReport => ({
+  name: 'n',
+  os: 'o',
+  ipAddress: 'i',
+  status,
+  components: [],
+});
 
 describe('overview page model', () => {
   it('says when a heartbeat was seen in words', () => {

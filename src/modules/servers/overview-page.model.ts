@@ -68,7 +68,9 @@ export function overviewPageModel(overview: ClusterOverview) {
       os: server.os,
       ipAddress: server.ipAddress,
       badge: BADGES[server.status],
-      components: server.components.map((component) => componentModel(component, overview.newestVersion, nowMs)),
+      components: server.components.map((component) =>
+        componentModel(component, overview.newestVersion, nowMs),
+      ),
     })),
   };
 }

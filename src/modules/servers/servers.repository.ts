@@ -39,7 +39,9 @@ export class ServersRepository {
 
   /** The database's current time, in milliseconds since the epoch. */
   async databaseNowMs(): Promise<number> {
-    const rows = await this.prisma.client.$queryRaw<{ now_ms: bigint | number }[]>`SELECT ${this.nowMsSql()} AS now_ms`;
+    const rows = await this.prisma.client.$queryRaw<
+      { now_ms: bigint | number }[]
+    >`SELECT ${this.nowMsSql()} AS now_ms`;
     return Number(rows[0].now_ms);
   }
 
@@ -93,7 +95,8 @@ export class ServersRepository {
           encryptionToken: component.encryptionToken,
           machineToken: component.machineToken,
           addedManually: component.addedManually,
-          lastHeartbeatAtMs: component.lastHeartbeatAtMs === null ? null : Number(component.lastHeartbeatAtMs),
+          lastHeartbeatAtMs:
+            component.lastHeartbeatAtMs === null ? null : Number(component.lastHeartbeatAtMs),
         }))
         .sort((a, b) => (a.type === b.type ? 0 : a.type === 'web' ? -1 : 1)),
     }));

@@ -46,7 +46,9 @@ export class ServersService {
         const checks: ComponentChecks = {
           heartbeat: heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds),
           version: versionCheck(component.version, expectedVersion),
-          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken) ? 'ok' : 'decryption-failure',
+          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
+            ? 'ok'
+            : 'decryption-failure',
           machineKey:
             component.type === 'web'
               ? this.crypto.opensMachineToken(component.machineToken)
@@ -60,7 +62,8 @@ export class ServersService {
           type: component.type,
           role: null,
           version: component.version,
-          lastHeartbeatAt: component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
+          lastHeartbeatAt:
+            component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
           addedManually: component.addedManually,
           status: componentStatus(checks),
           checks,

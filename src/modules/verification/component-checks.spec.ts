@@ -20,7 +20,9 @@ describe('heartbeat check', () => {
 
   it('gives a web component 24 hours whatever the stale timeout', () => {
     expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - 3_600_000 }, NOW, 3)).toBe('ok');
-    expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - WEB_STALE_AFTER_MS - 1 }, NOW, 3)).toBe('stale');
+    expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - WEB_STALE_AFTER_MS - 1 }, NOW, 3)).toBe(
+      'stale',
+    );
   });
 
   it('treats a component that never sent a heartbeat as stale', () => {

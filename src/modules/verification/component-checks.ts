@@ -23,7 +23,11 @@ export interface HeartbeatFacts {
 }
 
 /** Stale: no heartbeat within the window (web: 24 h; service: the stale timeout), or none ever. */
-export function heartbeatCheck(component: HeartbeatFacts, nowMs: number, staleTimeoutSeconds: number): HeartbeatCheck {
+export function heartbeatCheck(
+  component: HeartbeatFacts,
+  nowMs: number,
+  staleTimeoutSeconds: number,
+): HeartbeatCheck {
   if (component.lastHeartbeatAtMs === null) return 'stale';
   const windowMs = component.type === 'web' ? WEB_STALE_AFTER_MS : staleTimeoutSeconds * 1000;
   return nowMs - component.lastHeartbeatAtMs > windowMs ? 'stale' : 'ok';
@@ -57,7 +61,8 @@ export function versionCheck(version: string, expected: string | null): VersionC
  * (A stale primary with no live backup is an error too; the failover feature adds that rule.)
  */
 export function componentStatus(checks: ComponentChecks): Status {
-  if (checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure') return 'error';
+  if (checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure')
+    return 'error';
   if (checks.heartbeat === 'stale' || checks.version === 'out-of-sync') return 'warning';
   return 'ok';
 }

@@ -8,7 +8,9 @@ describe('KeyCrypto', () => {
   it('opens tokens made with the same keys on another node', () => {
     const shared = keys();
     const nodeA = new KeyCrypto(shared);
-    const nodeB = new KeyCrypto(new NodeKeys(Buffer.from(shared.encryptionKey), Buffer.from(shared.machineKey)));
+    const nodeB = new KeyCrypto(
+      new NodeKeys(Buffer.from(shared.encryptionKey), Buffer.from(shared.machineKey)),
+    );
     expect(nodeB.opensEncryptionToken(nodeA.makeEncryptionToken())).toBe(true);
     expect(nodeB.opensMachineToken(nodeA.makeMachineToken())).toBe(true);
   });
