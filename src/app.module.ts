@@ -8,9 +8,13 @@ import type { AppConfig } from './modules/configuration/app-config';
 import { ConfigurationModule } from './modules/configuration/configuration.module';
 import { NodeKeys } from './modules/configuration/node-keys';
 import { DatabaseModule } from './modules/database/database.module';
+import { EventsModule } from './modules/events/events.module';
+import { FailoverModule } from './modules/failover/failover.module';
+import { HealthCheckerModule } from './modules/health-checker/health-checker.module';
 import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
 import { OpsModule } from './modules/ops/ops.module';
 import { ServersModule } from './modules/servers/servers.module';
+import { SettingsModule } from './modules/settings/settings.module';
 import { VerificationModule } from './modules/verification/verification.module';
 
 @Module({})
@@ -24,9 +28,13 @@ export class AppModule {
         DatabaseModule,
         VerificationModule,
         ScheduleModule.forRoot(),
+        EventsModule,
+        SettingsModule,
+        FailoverModule,
         AuthModule,
         ServersModule,
         HeartbeatModule,
+        HealthCheckerModule,
         OpsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],

@@ -32,7 +32,7 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
     database = await createTestDatabase(kind);
     const prisma = await openDatabase(database.url);
     await useFastHeartbeats(prisma, HEARTBEAT_S, STALE_S);
-    await prisma.onModuleDestroy();
+    await prisma.onApplicationShutdown();
     const env = { API_KEY, ADMIN_PASSWORD };
     // All three start at the same moment, on a database none of them has seen registered.
     nodes.push(

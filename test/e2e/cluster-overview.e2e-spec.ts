@@ -50,19 +50,20 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
       automaticFailover: true,
       heartbeatFrequencySeconds: 30,
       staleTimeoutSeconds: 300,
-      primaryServer: null,
-      backupServers: [],
+      primaryServer: 'node-a',
+      backupServers: ['node-b'],
     });
     const summary = body.servers.map(
       (server: {
         name: string;
         status: string;
-        components: { type: string; status: string; checks: object }[];
+        components: { type: string; role: string | null; status: string; checks: object }[];
       }) => ({
         name: server.name,
         status: server.status,
         components: server.components.map((component) => [
           component.type,
+          component.role,
           component.status,
           component.checks,
         ]),
@@ -73,8 +74,8 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
         name: 'node-a',
         status: 'ok',
         components: [
-          ['web', 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: 'ok' }],
-          ['service', 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null }],
+          ['web', null, 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: 'ok' }],
+          ['service', 'primary', 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null }],
         ],
       },
       {
@@ -83,11 +84,13 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
         components: [
           [
             'web',
+            null,
             'warning',
             { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: 'ok' },
           ],
           [
             'service',
+            'backup',
             'warning',
             { heartbeat: 'ok', version: 'out-of-sync', encryptionKey: 'ok', machineKey: null },
           ],
@@ -99,6 +102,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
         components: [
           [
             'web',
+            null,
             'error',
             {
               heartbeat: 'ok',
@@ -109,6 +113,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
           ],
           [
             'service',
+            'inactive',
             'error',
             { heartbeat: 'stale', version: 'ok', encryptionKey: 'decryption-failure', machineKey: null },
           ],

@@ -10,6 +10,8 @@ const TABLES: [string, object][] = [
   ['components', Prisma.ComponentScalarFieldEnum],
   ['cluster_settings', Prisma.ClusterSettingsScalarFieldEnum],
   ['users', Prisma.UserScalarFieldEnum],
+  ['leases', Prisma.LeaseScalarFieldEnum],
+  ['events', Prisma.EventScalarFieldEnum],
 ];
 
 describe.each(databaseKinds())('the migrated %s database', (kind) => {
@@ -33,13 +35,13 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
             await runMigrations(config.database),
             await runMigrations(config.database),
           ];
-    expect(applied.flat().sort()).toEqual(['0001_init.sql']);
+    expect(applied.flat().sort()).toEqual(['0001_init.sql', '0002_failover.sql']);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
   });
 
   afterAll(async () => {
-    await prisma?.onModuleDestroy();
+    await prisma?.onApplicationShutdown();
     await database?.drop();
   });
 
@@ -77,6 +79,8 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         addedManually: true,
         registeredAtMs: 1_795_000_000_000n,
         lastHeartbeatAtMs: 1_795_000_000_123n,
+        observedHeartbeat: 'ok',
+        observedKeys: 'decryption-failure',
       },
     });
     expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toEqual(component);
@@ -114,6 +118,22 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       data: { id: randomUUID(), username: 'someone', passwordHash: 'scrypt$x', createdAt },
     });
     expect(await client.user.findUniqueOrThrow({ where: { username: 'someone' } })).toEqual(user);
+
+    const lease = await client.lease.findUniqueOrThrow({ where: { role: 'service' } });
+    expect(lease).toEqual({ role: 'service', holder: null, epoch: 0n, expiresAtMs: 0n, acquiredAtMs: 0n, previousHolder: null });
+    const taken = await client.lease.update({
+      where: { role: 'service' },
+      data: { holder: component.id, epoch: 3n, expiresAtMs: 1_795_000_003_000n, acquiredAtMs: 1_795_000_000_000n, previousHolder: 'x' },
+    });
+    expect(await client.lease.findUniqueOrThrow({ where: { role: 'service' } })).toEqual(taken);
+
+    const first = await client.event.create({
+      data: { occurredAtMs: 1_795_000_000_000n, kind: 'primary-changed', serverName: 's', componentId: 'c', componentType: 'service', actor: null, epoch: 3n, message: 'm' },
+    });
+    const second = await client.event.create({ data: { occurredAtMs: 1_795_000_000_001n, kind: 'settings-changed', actor: 'Admin', message: 'n' } });
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(await client.event.findUniqueOrThrow({ where: { id: first.id } })).toEqual(first);
+    expect(second).toMatchObject({ serverName: null, componentId: null, componentType: null, epoch: null });
 
     // Removing a server removes its components (the foreign key cascades on both kinds).
     await client.server.delete({ where: { id: server.id } });

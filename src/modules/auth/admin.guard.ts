@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
+import { setActor } from './actor.decorator';
 import { LoginRequiredException } from './login-required.exception';
 import { IS_PUBLIC } from './public.decorator';
 import { signedInUser } from './session';
@@ -34,14 +35,21 @@ export class AdminGuard implements CanActivate {
     const api = isApiRequest(request);
     const apiKey = request.get(API_KEY_HEADER);
     if (apiKey !== undefined) {
-      if (api && this.config.apiKey && sameSecret(apiKey, this.config.apiKey)) return true;
+      if (api && this.config.apiKey && sameSecret(apiKey, this.config.apiKey)) {
+        setActor(request, 'API key');
+        return true;
+      }
       throw new UnauthorizedException(
         this.config.apiKey
           ? "The X-ApiKey header does not match this node's API key."
           : 'This node has no API key configured (API_KEY).',
       );
     }
-    if (signedInUser(request, this.clock.now().getTime())) return true;
+    const user = signedInUser(request, this.clock.now().getTime());
+    if (user) {
+      setActor(request, user.username);
+      return true;
+    }
     if (api) throw new UnauthorizedException('Sign in as an administrator or send the X-ApiKey header.');
     throw new LoginRequiredException(request.originalUrl);
   }

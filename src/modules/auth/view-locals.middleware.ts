@@ -14,7 +14,7 @@ export class ViewLocalsMiddleware implements NestMiddleware {
   ) {}
 
   use(request: Request, response: Response, next: NextFunction): void {
-    if (request.method === 'GET' && !isApiRequest(request)) {
+    if (!isApiRequest(request)) {
       const user = signedInUser(request, this.clock.now().getTime());
       response.locals.currentUser = user?.username ?? null;
       if (user) response.locals.csrfToken = this.csrf.token(request, response);

@@ -1,12 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { AppConfig } from './app-config';
-import { ClusterSettingsRepository } from './cluster-settings.repository';
-import { ClusterSettingsService } from './cluster-settings.service';
 import { APP_CONFIG } from './configuration.tokens';
 import { NodeKeys } from './node-keys';
 
-/** The validated configuration, this node's keys, the clock, and the cluster-wide settings stored in the database. */
+/** The validated configuration, this node's keys, and the clock. */
 @Global()
 @Module({})
 export class ConfigurationModule {
@@ -17,10 +15,8 @@ export class ConfigurationModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: NodeKeys, useValue: keys },
         { provide: Clock, useValue: clock },
-        ClusterSettingsRepository,
-        ClusterSettingsService,
       ],
-      exports: [APP_CONFIG, NodeKeys, Clock, ClusterSettingsService],
+      exports: [APP_CONFIG, NodeKeys, Clock],
     };
   }
 }

@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
-import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
+import { Prisma, PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import type { AppConfig, DatabaseKind } from '../configuration/app-config';
 import { runMigrations } from './migrator';
@@ -13,7 +13,7 @@ import { runMigrations } from './migrator';
  * raw SQL they branch on `kind`.
  */
 @Injectable()
-export class PrismaService implements OnModuleInit, OnModuleDestroy {
+export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   readonly kind: DatabaseKind;
   readonly client: SqlitePrismaClient;
   private readonly logger = new Logger(PrismaService.name);
@@ -41,7 +41,18 @@ export class PrismaService implements OnModuleInit, OnModuleDestroy {
     if (this.kind === 'sqlite') await this.client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * SQL for "now" in whole milliseconds since the epoch, by the database's clock: every decision that
+   * compares times written by different machines uses it (../shared/spec/failover.md).
+   */
+  nowMsSql(): Prisma.Sql {
+    return this.kind === 'sqlite'
+      ? Prisma.raw(`CAST(unixepoch('subsec') * 1000 AS INTEGER)`)
+      : Prisma.raw(`CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`);
+  }
+
+  /** Last of all, so that shutdown work (releasing the primary lease) can still use the database. */
+  async onApplicationShutdown(): Promise<void> {
     await this.client.$disconnect();
   }
 }

@@ -6,6 +6,7 @@ import { WebHeartbeatMiddleware } from './web-heartbeat.middleware';
 @Module({
   imports: [ServersModule],
   providers: [HeartbeatService],
+  exports: [HeartbeatService],
 })
 export class HeartbeatModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,10 +1,17 @@
 import { Controller, Get, Redirect, Render } from '@nestjs/common';
+import { eventRows } from '../events/events-page.model';
+import { EventsService } from '../events/events.service';
+import { ClusterSettingsService } from '../settings/cluster-settings.service';
 import { clusterSummary, overviewPageModel } from './overview-page.model';
 import { ServersService } from './servers.service';
 
 @Controller()
 export class ClusterOverviewController {
-  constructor(private readonly servers: ServersService) {}
+  constructor(
+    private readonly servers: ServersService,
+    private readonly settings: ClusterSettingsService,
+    private readonly events: EventsService,
+  ) {}
 
   @Get()
   @Redirect('/administration', 302)
@@ -20,6 +27,8 @@ export class ClusterOverviewController {
   @Get('administration/cluster')
   @Render('servers/cluster-overview')
   async clusterOverview() {
-    return { title: 'Cluster Overview', ...overviewPageModel(await this.servers.overview()) };
+    const [overview, recent] = await Promise.all([this.servers.overview(), this.events.newest(5)]);
+    const warnings = this.settings.warnings(overview.report.configuration);
+    return { title: 'Cluster Overview', ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent) }) };
   }
 }

@@ -1,4 +1,5 @@
 import type { ComponentType } from '../configuration/app-config';
+import type { LeaseRecord } from '../failover/lease';
 import type { ComponentChecks, Status } from '../verification/component-checks';
 
 /** GET /api/cluster, exactly as ../shared/spec/interface.md gives it. */
@@ -42,4 +43,5 @@ export interface ClusterOverview {
   newestVersion: string | null;
   /** Most components elsewhere fail to verify against this node's keys. */
   servingNodeLooksOdd: boolean;
+  lease: LeaseRecord;
 }

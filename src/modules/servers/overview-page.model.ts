@@ -14,6 +14,12 @@ const BADGES: Record<Status, Badge> = {
   error: { level: 'error', symbol: '✖', label: 'Error' },
 };
 
+const ROLES = {
+  primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
+  backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
+  inactive: { label: 'Inactive', hint: 'stale, or automatic failover is disabled' },
+};
+
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 export function relativeTime(atMs: number, nowMs: number): string {
@@ -48,7 +54,7 @@ export function clusterSummary(servers: ServerReport[]): { text: string; badge: 
   return { text: parts.join(', '), badge: BADGES[level] };
 }
 
-export function overviewPageModel(overview: ClusterOverview) {
+export function overviewPageModel(overview: ClusterOverview, extras: { warnings: string[]; recentEvents: unknown[] }) {
   const { report, nowMs } = overview;
   const configuration = report.configuration;
   return {
@@ -62,7 +68,13 @@ export function overviewPageModel(overview: ClusterOverview) {
       automaticFailover: configuration.automaticFailover ? 'Enabled' : 'Disabled',
       heartbeatFrequency: describeDuration(configuration.heartbeatFrequencySeconds),
       staleTimeout: describeDuration(configuration.staleTimeoutSeconds),
+      automaticFailoverOn: configuration.automaticFailover,
+      primaryServer: configuration.primaryServer,
+      primaryEpoch: overview.lease.epoch,
+      backupServers: configuration.backupServers.join(', '),
+      warnings: extras.warnings,
     },
+    recentEvents: extras.recentEvents,
     servers: report.servers.map((server) => ({
       name: server.name,
       os: server.os,
@@ -83,6 +95,7 @@ function componentModel(component: ComponentReport, newestVersion: string | null
     typeLabel: component.type === 'web' ? 'Web' : 'Service',
     addedManually: component.addedManually,
     badge: BADGES[component.status],
+    role: component.role === null ? null : ROLES[component.role],
     heartbeat: {
       stale: checks.heartbeat === 'stale',
       relative: lastMs === null ? 'never' : relativeTime(lastMs, nowMs),

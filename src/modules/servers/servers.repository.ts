@@ -12,6 +12,9 @@ export interface ComponentRecord {
   machineToken: string | null;
   addedManually: boolean;
   lastHeartbeatAtMs: number | null;
+  /** What the primary's health checker last recorded (null: not yet seen). */
+  observedHeartbeat: string | null;
+  observedKeys: string | null;
 }
 
 export interface ServerRecord {
@@ -41,7 +44,7 @@ export class ServersRepository {
   async databaseNowMs(): Promise<number> {
     const rows = await this.prisma.client.$queryRaw<
       { now_ms: bigint | number }[]
-    >`SELECT ${this.nowMsSql()} AS now_ms`;
+    >`SELECT ${this.prisma.nowMsSql()} AS now_ms`;
     return Number(rows[0].now_ms);
   }
 
@@ -56,7 +59,7 @@ export class ServersRepository {
       VALUES (${randomUUID()}, ${registration.serverName}, ${registration.os}, ${registration.ipAddress}, ${new Date()})
       ON CONFLICT (name) DO UPDATE SET os = excluded.os, ip_address = excluded.ip_address
       RETURNING id`;
-    const now = this.nowMsSql();
+    const now = this.prisma.nowMsSql();
     const components = await this.prisma.client.$queryRaw<{ id: string }[]>`
       INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
                               registered_at_ms, last_heartbeat_at_ms)
@@ -73,7 +76,7 @@ export class ServersRepository {
   /** Stamps a heartbeat; false when the component no longer exists (an administrator removed it). */
   async touchHeartbeat(componentId: string): Promise<boolean> {
     const updated = await this.prisma.client.$executeRaw`
-      UPDATE components SET last_heartbeat_at_ms = ${this.nowMsSql()} WHERE id = ${componentId}`;
+      UPDATE components SET last_heartbeat_at_ms = ${this.prisma.nowMsSql()} WHERE id = ${componentId}`;
     return updated > 0;
   }
 
@@ -97,14 +100,15 @@ export class ServersRepository {
           addedManually: component.addedManually,
           lastHeartbeatAtMs:
             component.lastHeartbeatAtMs === null ? null : Number(component.lastHeartbeatAtMs),
+          observedHeartbeat: component.observedHeartbeat,
+          observedKeys: component.observedKeys,
         }))
         .sort((a, b) => (a.type === b.type ? 0 : a.type === 'web' ? -1 : 1)),
     }));
   }
+}
 
-  private nowMsSql(): Prisma.Sql {
-    return this.prisma.kind === 'sqlite'
-      ? Prisma.raw(`CAST(unixepoch('subsec') * 1000 AS INTEGER)`)
-      : Prisma.raw(`CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`);
-  }
+/** SQL for the health checker's record of what it saw; run fenced by the primary. */
+export function observeComponentSql(componentId: string, heartbeat: string, keys: string): Prisma.Sql {
+  return Prisma.sql`UPDATE components SET observed_heartbeat = ${heartbeat}, observed_keys = ${keys} WHERE id = ${componentId}`;
 }

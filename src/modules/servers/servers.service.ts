@@ -1,23 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../configuration/app-config';
-import { ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
+import type { LeaseRecord } from '../failover/lease';
+import { LeaseRepository } from '../failover/lease.repository';
+import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
 import {
   ComponentChecks,
   componentStatus,
   heartbeatCheck,
   newestVersion,
   servingNodeLooksOdd,
+  Status,
   versionCheck,
   worstStatus,
 } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterOverview, ComponentReport } from './cluster-report';
-import { ServersRepository } from './servers.repository';
+import { ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
+
+export type Role = 'primary' | 'backup' | 'inactive';
+
+export interface EvaluatedComponent {
+  server: ServerRecord;
+  component: ComponentRecord;
+  checks: ComponentChecks;
+  role: Role | null;
+  status: Status;
+}
+
+/** Every component judged by this node, with its keys, against the database's clock. */
+export interface ClusterEvaluation {
+  nowMs: number;
+  settings: ClusterSettings;
+  lease: LeaseRecord;
+  servers: ServerRecord[];
+  components: EvaluatedComponent[];
+  newestVersion: string | null;
+  servingNodeLooksOdd: boolean;
+}
 
 /**
  * Builds the truth about the cluster as this node sees it: every component's heartbeat, version and key
- * checks, made with this node's own keys against the database's clock.
+ * checks, made with this node's own keys against the database's clock, and the service components' roles.
  */
 @Injectable()
 export class ServersService {
@@ -25,30 +49,29 @@ export class ServersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly servers: ServersRepository,
     private readonly settings: ClusterSettingsService,
+    private readonly leases: LeaseRepository,
     private readonly crypto: KeyCrypto,
   ) {}
 
-  async overview(): Promise<ClusterOverview> {
-    const [records, settings, nowMs] = await Promise.all([
+  async evaluate(): Promise<ClusterEvaluation> {
+    const [servers, settings, nowMs, lease] = await Promise.all([
       this.servers.findAllWithComponents(),
       this.settings.get(),
       this.servers.databaseNowMs(),
+      this.leases.findLease(),
     ]);
-    const allComponents = records.flatMap((server) => server.components);
-    const live = allComponents.filter(
-      (component) => heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds) === 'ok',
-    );
-    const expectedVersion = newestVersion((live.length > 0 ? live : allComponents).map((c) => c.version));
-    const othersChecks: ComponentChecks[] = [];
+    const all = servers.flatMap((server) => server.components);
+    const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds) === 'ok';
+    const live = all.filter(isLive);
+    const expectedVersion = newestVersion((live.length > 0 ? live : all).map((component) => component.version));
+    const liveBackupExists = settings.automaticFailover && live.some((c) => c.type === 'service' && c.id !== lease.holder);
 
-    const servers = records.map((server) => {
-      const components = server.components.map((component): ComponentReport => {
+    const components = servers.flatMap((server) =>
+      server.components.map((component): EvaluatedComponent => {
         const checks: ComponentChecks = {
           heartbeat: heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds),
           version: versionCheck(component.version, expectedVersion),
-          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
-            ? 'ok'
-            : 'decryption-failure',
+          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken) ? 'ok' : 'decryption-failure',
           machineKey:
             component.type === 'web'
               ? this.crypto.opensMachineToken(component.machineToken)
@@ -56,19 +79,35 @@ export class ServersService {
                 : 'decryption-failure'
               : null,
         };
-        if (server.name !== this.config.serverName && !component.addedManually) othersChecks.push(checks);
-        return {
-          id: component.id,
-          type: component.type,
-          role: null,
-          version: component.version,
-          lastHeartbeatAt:
-            component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
-          addedManually: component.addedManually,
-          status: componentStatus(checks),
-          checks,
-        };
-      });
+        const role = roleOf(component, lease, settings.automaticFailover, checks.heartbeat === 'ok');
+        // A stale primary with no live backup to take over is an error, not merely a warning.
+        const stranded = role === 'primary' && checks.heartbeat === 'stale' && !liveBackupExists;
+        return { server, component, checks, role, status: stranded ? 'error' : componentStatus(checks) };
+      }),
+    );
+    const othersChecks = components
+      .filter((c) => c.server.name !== this.config.serverName && !c.component.addedManually)
+      .map((c) => c.checks);
+    return {
+      nowMs,
+      settings,
+      lease,
+      servers,
+      components,
+      newestVersion: expectedVersion,
+      servingNodeLooksOdd: servingNodeLooksOdd(othersChecks),
+    };
+  }
+
+  async overview(): Promise<ClusterOverview> {
+    const evaluation = await this.evaluate();
+    const { settings } = evaluation;
+    const byServer = new Map<string, EvaluatedComponent[]>();
+    for (const evaluated of evaluation.components) {
+      byServer.set(evaluated.server.id, [...(byServer.get(evaluated.server.id) ?? []), evaluated]);
+    }
+    const servers = evaluation.servers.map((server) => {
+      const components = (byServer.get(server.id) ?? []).map(toComponentReport);
       return {
         name: server.name,
         os: server.os,
@@ -77,11 +116,14 @@ export class ServersService {
         components,
       };
     });
-
+    const serversWithRole = (role: Role) => [
+      ...new Set(evaluation.components.filter((c) => c.role === role).map((c) => c.server.name)),
+    ];
     return {
-      nowMs,
-      newestVersion: expectedVersion,
-      servingNodeLooksOdd: servingNodeLooksOdd(othersChecks),
+      nowMs: evaluation.nowMs,
+      newestVersion: evaluation.newestVersion,
+      servingNodeLooksOdd: evaluation.servingNodeLooksOdd,
+      lease: evaluation.lease,
       report: {
         checkedBy: { server: this.config.serverName, version: this.config.version },
         configuration: {
@@ -90,11 +132,36 @@ export class ServersService {
           automaticFailover: settings.automaticFailover,
           heartbeatFrequencySeconds: settings.heartbeatFrequencySeconds,
           staleTimeoutSeconds: settings.staleTimeoutSeconds,
-          primaryServer: null,
-          backupServers: [],
+          primaryServer: serversWithRole('primary')[0] ?? null,
+          backupServers: serversWithRole('backup'),
         },
         servers,
       },
     };
   }
+}
+
+/**
+ * primary: holds the lease (even when stale, so that the page shows a silent primary);
+ * backup: another live service component, ready to take over, when automatic failover is on;
+ * inactive: failover is off, or the component is stale. Web components have no role.
+ */
+function roleOf(component: ComponentRecord, lease: LeaseRecord, automaticFailover: boolean, live: boolean): Role | null {
+  if (component.type !== 'service') return null;
+  if (lease.holder === component.id) return 'primary';
+  return automaticFailover && live && !component.addedManually ? 'backup' : 'inactive';
+}
+
+function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
+  const { component } = evaluated;
+  return {
+    id: component.id,
+    type: component.type,
+    role: evaluated.role,
+    version: component.version,
+    lastHeartbeatAt: component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
+    addedManually: component.addedManually,
+    status: evaluated.status,
+    checks: evaluated.checks,
+  };
 }

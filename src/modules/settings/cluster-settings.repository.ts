@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { SettingsValues } from './settings-rules';
 
-export interface ClusterSettingsRecord {
-  loadBalancing: boolean;
-  automaticFailover: boolean;
-  heartbeatFrequencySeconds: number;
-  staleTimeoutSeconds: number;
+export interface ClusterSettingsRecord extends SettingsValues {
+  /** grows with every change; a save names the revision it was based on */
   revision: number;
 }
 
@@ -23,5 +21,14 @@ export class ClusterSettingsRepository {
       staleTimeoutSeconds: row.staleTimeoutSeconds,
       revision: row.revision,
     };
+  }
+
+  /** Saves only if nobody saved since `basedOnRevision` (one conditional UPDATE); false otherwise. */
+  async updateIfRevision(values: SettingsValues, basedOnRevision: number): Promise<boolean> {
+    const { count } = await this.prisma.client.clusterSettings.updateMany({
+      where: { id: 1, revision: basedOnRevision },
+      data: { ...values, revision: basedOnRevision + 1, updatedAt: new Date() },
+    });
+    return count === 1;
   }
 }

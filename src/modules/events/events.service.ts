@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { ClusterEvent, NewEvent } from './event';
+import { EventsRepository } from './events.repository';
+
+export const EVENTS_PAGE_SIZE = 50;
+
+/** The cluster's history: administrator actions recorded here, health-checker events by the primary. */
+@Injectable()
+export class EventsService {
+  constructor(private readonly events: EventsRepository) {}
+
+  record(event: NewEvent): Promise<void> {
+    return this.events.append(event);
+  }
+
+  newest(limit: number): Promise<ClusterEvent[]> {
+    return this.events.findNewest(limit);
+  }
+
+  async page(page: number): Promise<{ events: ClusterEvent[]; page: number; pageCount: number; total: number }> {
+    const total = await this.events.countAll();
+    const pageCount = Math.max(1, Math.ceil(total / EVENTS_PAGE_SIZE));
+    const current = Math.min(page, pageCount);
+    const events = await this.events.findNewest(EVENTS_PAGE_SIZE, (current - 1) * EVENTS_PAGE_SIZE);
+    return { events, page: current, pageCount, total };
+  }
+}

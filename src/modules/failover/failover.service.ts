@@ -1,0 +1,112 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import type { SettingsValues } from '../settings/settings-rules';
+import { Fence } from './lease';
+import { LeaseRepository } from './lease.repository';
+
+/** A change of holder this node won, for the health checker to record (fenced) as a "primary changed" event. */
+export interface PrimaryChange {
+  epoch: number;
+  previousHolder: string | null;
+}
+
+/**
+ * This node's side of the primary election. Each heartbeat period the service component renews or
+ * acquires the lease; between renewals it is primary only while its last successful renewal is recent
+ * by its own monotonic clock: a primary that could not renew by start + timeout - margin stops its
+ * primary-only work on its own, even with the database unreachable.
+ */
+@Injectable()
+export class FailoverService {
+  private readonly logger = new Logger(FailoverService.name);
+  private holder: string | null = null;
+  private epoch: number | null = null;
+  /** Monotonic time taken before the last successful renewal's statement. */
+  private renewedAtMs = Number.NEGATIVE_INFINITY;
+  private validForMs = 0;
+  private wasPrimary = false;
+  private pendingChange: PrimaryChange | null = null;
+
+  constructor(
+    private readonly leases: LeaseRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One renewal (or takeover) attempt; returns whether this component is primary afterwards. */
+  async renew(holder: string, settings: SettingsValues): Promise<boolean> {
+    const timeoutMs = settings.staleTimeoutSeconds * 1000;
+    const startedAtMs = this.clock.monotonicMs();
+    if (holder !== this.holder) {
+      this.holder = holder;
+      this.epoch = null;
+    }
+    let grant;
+    try {
+      grant = await this.leases.renewOrAcquire(holder, this.epoch, timeoutMs, settings.automaticFailover);
+    } catch (error) {
+      this.logger.warn(`could not renew the primary lease: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      this.noticeExpiry();
+      return this.isPrimary();
+    }
+    if (!grant) {
+      if (this.epoch !== null) this.stepDown(`another service component holds the lease`);
+      this.epoch = null;
+      return false;
+    }
+    if (grant.epoch !== this.epoch) {
+      this.pendingChange = { epoch: grant.epoch, previousHolder: grant.previousHolder };
+      this.logger.log(`this service component is now primary (epoch ${grant.epoch})`);
+    } else if (!this.wasPrimary) {
+      this.logger.log(`this service component is primary again (epoch ${grant.epoch}, unchanged)`);
+    }
+    this.epoch = grant.epoch;
+    this.renewedAtMs = startedAtMs;
+    // Stop before anyone else may take over: the database set the expiry after startedAtMs.
+    this.validForMs = timeoutMs - Math.min(settings.heartbeatFrequencySeconds * 1000, timeoutMs / 3) / 2;
+    this.wasPrimary = true;
+    return true;
+  }
+
+  /** Primary right now, by this node's monotonic clock since its last successful renewal. */
+  isPrimary(): boolean {
+    return this.epoch !== null && this.clock.monotonicMs() < this.renewedAtMs + this.validForMs;
+  }
+
+  /** The fence for primary-only writes, while primary. */
+  fence(): Fence | null {
+    return this.isPrimary() ? { holder: this.holder!, epoch: this.epoch! } : null;
+  }
+
+  /** The change of holder this node won and has not yet recorded. */
+  takePendingChange(): PrimaryChange | null {
+    const change = this.pendingChange;
+    this.pendingChange = null;
+    return change;
+  }
+
+  /** A fenced write was rejected: the lease is gone, whatever this node believed. */
+  leaseLost(): void {
+    this.stepDown('a primary-only write was rejected: the lease has moved on');
+    this.epoch = null;
+  }
+
+  /** On a clean shutdown, let a backup take over at its next heartbeat. */
+  async release(): Promise<void> {
+    const fence = this.fence();
+    if (!fence) return;
+    this.epoch = null;
+    this.wasPrimary = false;
+    await this.leases.release(fence);
+    this.logger.log(`released the primary lease (epoch ${fence.epoch})`);
+  }
+
+  private noticeExpiry(): void {
+    if (this.wasPrimary && !this.isPrimary()) this.stepDown('the lease could not be renewed in time');
+  }
+
+  private stepDown(reason: string): void {
+    if (!this.wasPrimary) return;
+    this.wasPrimary = false;
+    this.logger.warn(`stepped down as primary: ${reason}`);
+  }
+}

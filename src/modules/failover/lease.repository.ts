@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../../generated/sqlite/client';
+import { PrismaService } from '../database/prisma.service';
+import { Fence, LeaseGrant, LeaseLostError, LeaseRecord } from './lease';
+
+const ROLE = 'service';
+
+/**
+ * The primary lease (../shared/spec/failover.md): one row, decided by the database's clock and single
+ * conditional statements, never by comparing clocks of different machines.
+ */
+@Injectable()
+export class LeaseRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Renews the lease for its holder, or takes it over, in one atomic UPDATE:
+   * - the holder whose lease has not expired keeps it (same epoch, expiry pushed to now + timeout);
+   * - with automatic failover, anyone takes an expired lease (epoch + 1);
+   * - without it, only a lease nobody holds, or held by this component (a restart) or by a component
+   *   that no longer exists, changes hands: nobody takes over from a live-but-silent primary.
+   * PostgreSQL (READ COMMITTED): a second writer waits on the row lock and re-checks the WHERE against the
+   * new row. SQLite: one writer at a time. Returns what was written, or null: this component is not primary.
+   */
+  async renewOrAcquire(
+    holder: string,
+    myEpoch: number | null,
+    timeoutMs: number,
+    automaticFailover: boolean,
+  ): Promise<LeaseGrant | null> {
+    const now = this.prisma.nowMsSql();
+    const mine = Prisma.sql`(holder = ${holder} AND epoch = ${BigInt(myEpoch ?? -1)} AND expires_at_ms > ${now})`;
+    const takeover = automaticFailover
+      ? Prisma.sql`expires_at_ms <= ${now}`
+      : Prisma.sql`(holder IS NULL OR holder = ${holder}
+           OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
+    const rows = await this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
+      UPDATE leases SET
+        previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
+        acquired_at_ms = CASE WHEN ${mine} THEN acquired_at_ms ELSE ${now} END,
+        epoch = CASE WHEN ${mine} THEN epoch ELSE epoch + 1 END,
+        holder = ${holder},
+        expires_at_ms = ${now} + ${BigInt(timeoutMs)}
+      WHERE role = ${ROLE} AND (${mine} OR ${takeover})
+      RETURNING epoch, previous_holder`;
+    return rows.length === 0 ? null : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
+  }
+
+  /** On a clean shutdown: the lease expires now, so a backup takes over at its next heartbeat. */
+  async release(fence: Fence): Promise<void> {
+    await this.prisma.client.$executeRaw`
+      UPDATE leases SET expires_at_ms = 0 WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}`;
+  }
+
+  async findLease(): Promise<LeaseRecord> {
+    const row = await this.prisma.client.lease.findUniqueOrThrow({ where: { role: ROLE } });
+    return {
+      holder: row.holder,
+      epoch: Number(row.epoch),
+      expiresAtMs: Number(row.expiresAtMs),
+      acquiredAtMs: Number(row.acquiredAtMs),
+      previousHolder: row.previousHolder,
+    };
+  }
+
+  /**
+   * Runs primary-only writes in one short transaction that first checks (and locks) the lease for this
+   * holder and epoch, unexpired by the database's clock; under a lost lease nothing is written and
+   * LeaseLostError is thrown. The first statement is a write, so SQLite takes its write lock at once
+   * (no read-then-upgrade that could fail with SQLITE_BUSY) and PostgreSQL locks the lease row until commit.
+   */
+  async executeFenced(fence: Fence, statements: Prisma.Sql[]): Promise<void> {
+    await this.prisma.client.$transaction(async (tx) => {
+      const held = await tx.$executeRaw`
+        UPDATE leases SET holder = holder
+        WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}
+          AND expires_at_ms > ${this.prisma.nowMsSql()}`;
+      if (held === 0) throw new LeaseLostError(fence);
+      for (const statement of statements) await tx.$executeRaw(statement);
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Prisma } from '../../generated/sqlite/client';
+import type { NewEvent } from '../events/event';
+import { EventsRepository } from '../events/events.repository';
+import { PrimaryChange } from '../failover/failover.service';
+import { Fence } from '../failover/lease';
+import { LeaseRepository } from '../failover/lease.repository';
+import { observeComponentSql } from '../servers/servers.repository';
+import { EvaluatedComponent, ServersService } from '../servers/servers.service';
+import { describeDuration } from '../servers/overview-page.model';
+
+/** Events older than this are removed, and never more than EVENTS_KEPT are kept. */
+export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+export const EVENTS_KEPT = 10_000;
+
+/**
+ * The primary's scheduled check: it evaluates every component against the settings, records each change
+ * of state as an event stamped with its epoch, and keeps the history bounded, all in one fenced
+ * transaction, so nothing is written under a lease this node no longer holds.
+ */
+@Injectable()
+export class HealthCheckerService {
+  private readonly logger = new Logger(HealthCheckerService.name);
+
+  constructor(
+    private readonly servers: ServersService,
+    private readonly events: EventsRepository,
+    private readonly leases: LeaseRepository,
+  ) {}
+
+  async run(fence: Fence, primaryChange: PrimaryChange | null): Promise<{ events: NewEvent[] }> {
+    const evaluation = await this.servers.evaluate();
+    const newEvents: NewEvent[] = [];
+    const statements: Prisma.Sql[] = [];
+
+    if (primaryChange) newEvents.push(primaryChangedEvent(primaryChange, fence.holder, evaluation.components));
+    for (const evaluated of evaluation.components) {
+      if (evaluated.component.addedManually) continue;
+      const { events, changed } = changesOf(evaluated, evaluation.settings.staleTimeoutSeconds);
+      newEvents.push(...events);
+      if (changed) statements.push(observeComponentSql(evaluated.component.id, evaluated.checks.heartbeat, keysOf(evaluated)));
+    }
+    statements.push(...newEvents.map((event) => this.events.insertSql(event, fence.epoch)));
+    statements.push(...this.events.pruneSql(evaluation.nowMs - EVENT_RETENTION_MS, EVENTS_KEPT));
+    await this.leases.executeFenced(fence, statements);
+    for (const event of newEvents) this.logger.log(`event: ${event.message}`);
+    return { events: newEvents };
+  }
+}
+
+function keysOf(evaluated: EvaluatedComponent): 'ok' | 'decryption-failure' {
+  const { encryptionKey, machineKey } = evaluated.checks;
+  return encryptionKey === 'ok' && machineKey !== 'decryption-failure' ? 'ok' : 'decryption-failure';
+}
+
+function changesOf(evaluated: EvaluatedComponent, staleTimeoutSeconds: number): { events: NewEvent[]; changed: boolean } {
+  const { server, component, checks } = evaluated;
+  const heartbeat = checks.heartbeat;
+  const keys = keysOf(evaluated);
+  const about = { serverName: server.name, componentId: component.id, componentType: component.type };
+  const name = `${server.name}: ${component.type} component`;
+  const events: NewEvent[] = [];
+  if (component.observedHeartbeat === null) {
+    events.push({ ...about, kind: 'component-registered', message: `${name} registered (version ${component.version})` });
+  } else if (component.observedHeartbeat !== heartbeat) {
+    events.push(
+      heartbeat === 'stale'
+        ? {
+            ...about,
+            kind: 'component-stale',
+            message: `${name} became stale (no heartbeat for ${
+              component.type === 'web' ? '24 hours' : describeDuration(staleTimeoutSeconds)
+            })`,
+          }
+        : { ...about, kind: 'component-recovered', message: `${name} is live again` },
+    );
+  }
+  if (component.observedKeys !== keys && !(component.observedKeys === null && keys === 'ok')) {
+    const which = [checks.encryptionKey === 'decryption-failure' ? 'encryption key' : null, checks.machineKey === 'decryption-failure' ? 'machine key' : null]
+      .filter(Boolean)
+      .join(' and ');
+    events.push(
+      keys === 'decryption-failure'
+        ? { ...about, kind: 'verification-failed', message: `${name} fails verification of its ${which} against the primary's keys` }
+        : { ...about, kind: 'verification-recovered', message: `${name} passes key verification again` },
+    );
+  }
+  return { events, changed: component.observedHeartbeat !== heartbeat || component.observedKeys !== keys };
+}
+
+function primaryChangedEvent(change: PrimaryChange, holder: string, components: EvaluatedComponent[]): NewEvent {
+  const named = (id: string | null) => components.find((c) => c.component.id === id);
+  const now = named(holder);
+  const before = named(change.previousHolder);
+  const previous = change.previousHolder === null
+    ? 'first primary of the cluster'
+    : `previously ${before ? before.server.name : 'a removed component'} at epoch ${change.epoch - 1}`;
+  return {
+    kind: 'primary-changed',
+    serverName: now?.server.name ?? null,
+    componentId: holder,
+    componentType: 'service',
+    message: `${now?.server.name ?? 'a service component'} became primary (epoch ${change.epoch}; ${previous})`,
+  };
+}

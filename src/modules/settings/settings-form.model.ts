@@ -1,0 +1,31 @@
+import { describeDuration } from '../servers/overview-page.model';
+import type { SettingsField, SettingsValues } from './settings-rules';
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_STALE_TIMEOUT_SECONDS } from './settings-rules';
+
+export interface SettingsFormState {
+  /** As saved, or as entered (numbers as typed) when the form comes back with messages. */
+  values: { loadBalancing: boolean; automaticFailover: boolean; heartbeatFrequencySeconds: number | string; staleTimeoutSeconds: number | string };
+  revision: number;
+  errors: Partial<Record<SettingsField | string, string>>;
+  warnings: string[];
+  saved?: boolean;
+  conflict?: { current: SettingsValues; message: string };
+}
+
+export function settingsFormModel(state: SettingsFormState) {
+  return {
+    title: 'Configure the cluster',
+    ...state,
+    hasErrors: Object.keys(state.errors).length > 0,
+    defaults: { heartbeat: DEFAULT_HEARTBEAT_SECONDS, staleTimeout: DEFAULT_STALE_TIMEOUT_SECONDS },
+    conflict: state.conflict && {
+      message: state.conflict.message,
+      current: {
+        loadBalancing: state.conflict.current.loadBalancing ? 'enabled' : 'disabled',
+        automaticFailover: state.conflict.current.automaticFailover ? 'enabled' : 'disabled',
+        heartbeat: describeDuration(state.conflict.current.heartbeatFrequencySeconds),
+        staleTimeout: describeDuration(state.conflict.current.staleTimeoutSeconds),
+      },
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** The cluster-wide settings and the rules they obey (product.md). */
+export interface SettingsValues {
+  loadBalancing: boolean;
+  automaticFailover: boolean;
+  heartbeatFrequencySeconds: number;
+  staleTimeoutSeconds: number;
+}
+
+export type SettingsField = keyof SettingsValues;
+
+export const DEFAULT_HEARTBEAT_SECONDS = 30;
+export const DEFAULT_STALE_TIMEOUT_SECONDS = 300;
+export const HEARTBEAT_RANGE = { min: 1, max: 3600 };
+export const STALE_TIMEOUT_RANGE = { min: 3, max: 86_400 };
+/** A component is not declared stale for missing fewer than three heartbeats. */
+export const MIN_HEARTBEATS_PER_TIMEOUT = 3;
+
+/** field → message, for each rule the values break; empty when they are acceptable. */
+export function settingsErrors(values: SettingsValues): Partial<Record<SettingsField, string>> {
+  const errors: Partial<Record<SettingsField, string>> = {};
+  const { heartbeatFrequencySeconds: heartbeat, staleTimeoutSeconds: stale } = values;
+  if (!Number.isInteger(heartbeat) || heartbeat < HEARTBEAT_RANGE.min || heartbeat > HEARTBEAT_RANGE.max) {
+    errors.heartbeatFrequencySeconds = `must be a whole number of seconds from ${HEARTBEAT_RANGE.min} to ${HEARTBEAT_RANGE.max}`;
+  }
+  if (!Number.isInteger(stale) || stale < STALE_TIMEOUT_RANGE.min || stale > STALE_TIMEOUT_RANGE.max) {
+    errors.staleTimeoutSeconds = `must be a whole number of seconds from ${STALE_TIMEOUT_RANGE.min} to ${STALE_TIMEOUT_RANGE.max}`;
+  } else if (!errors.heartbeatFrequencySeconds && stale < MIN_HEARTBEATS_PER_TIMEOUT * heartbeat) {
+    errors.staleTimeoutSeconds = `must be at least three heartbeats (${MIN_HEARTBEATS_PER_TIMEOUT * heartbeat} seconds with a ${heartbeat}-second heartbeat)`;
+  }
+  return errors;
+}
+
+/** Allowed, but worth saying: values below the defaults make the cluster chattier and quicker to cry wolf. */
+export function settingsWarnings(values: SettingsValues): string[] {
+  const warnings: string[] = [];
+  if (values.heartbeatFrequencySeconds < DEFAULT_HEARTBEAT_SECONDS) {
+    warnings.push(
+      `A heartbeat every ${values.heartbeatFrequencySeconds} s is below the default of ${DEFAULT_HEARTBEAT_SECONDS} s and not recommended outside tests and demos: every service component writes to the database that often.`,
+    );
+  }
+  if (values.staleTimeoutSeconds < DEFAULT_STALE_TIMEOUT_SECONDS) {
+    warnings.push(
+      `A stale timeout of ${values.staleTimeoutSeconds} s is below the default of ${DEFAULT_STALE_TIMEOUT_SECONDS} s and not recommended: a short pause of a server (a garbage collection, a backup, a slow disk) can cause a failover.`,
+    );
+  }
+  return warnings;
+}
+
+const LABELS: Record<SettingsField, string> = {
+  loadBalancing: 'load balancing',
+  automaticFailover: 'automatic failover',
+  heartbeatFrequencySeconds: 'heartbeat frequency',
+  staleTimeoutSeconds: 'stale timeout',
+};
+
+/** "heartbeat frequency 30 s → 5 s, automatic failover on → off" */
+export function describeChanges(before: SettingsValues, after: SettingsValues): string[] {
+  const show = (field: SettingsField, value: boolean | number) =>
+    typeof value === 'boolean' ? (value ? 'on' : 'off') : `${value} s`;
+  return (Object.keys(LABELS) as SettingsField[])
+    .filter((field) => before[field] !== after[field])
+    .map((field) => `${LABELS[field]} ${show(field, before[field])} → ${show(field, after[field])}`);
+}

@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { ClusterSettingsApiController } from './cluster-settings-api.controller';
+import { ClusterSettingsController } from './cluster-settings.controller';
+import { ClusterSettingsRepository } from './cluster-settings.repository';
+import { ClusterSettingsService } from './cluster-settings.service';
+
+@Global()
+@Module({
+  controllers: [ClusterSettingsController, ClusterSettingsApiController],
+  providers: [ClusterSettingsRepository, ClusterSettingsService],
+  exports: [ClusterSettingsService],
+})
+export class SettingsModule {}
