@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { isApiRequest } from '../modules/auth/admin.guard';
 import { LoginRequiredException } from '../modules/auth/login-required.exception';
 
@@ -26,13 +27,16 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
     const { status, message } = this.describe(exception, request);
     if (isApiRequest(request) || !request.accepts('html')) {
-      response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message });
+      response.status(status).json({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
     } else {
       response.status(status).render('errors/error', { title: `Error ${status}`, status, message });
     }
   }
 
   private describe(exception: unknown, request: Request): { status: number; message: string } {
+    if (exception instanceof HttpException && exception.cause instanceof SyntaxError) {
+      return { status: exception.getStatus(), message: `The request body is not valid JSON: ${exception.cause.message}` };
+    }
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
       const raw =

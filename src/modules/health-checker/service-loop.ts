@@ -40,8 +40,10 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.config.components.includes('service')) this.schedule(0);
+  /** The first tick runs before the node starts listening, so a fresh cluster has its primary at once. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.components.includes('service')) return;
+    await this.runTick();
   }
 
   async tick(): Promise<void> {
@@ -72,15 +74,17 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     if (this.stopped) return;
     const handle = setTimeout(() => {
       this.scheduler.deleteTimeout(TICK);
-      this.running = this.tick()
-        .catch((error: unknown) => this.logger.error(`service tick failed: ${describe(error)}`))
-        .finally(() => {
-          this.running = null;
-          const seconds = this.settings?.heartbeatFrequencySeconds ?? 30;
-          this.schedule(seconds * 1000 * (1 + (Math.random() * 2 - 1) * JITTER));
-        });
+      void this.runTick();
     }, delayMs);
     this.scheduler.addTimeout(TICK, handle);
+  }
+
+  private async runTick(): Promise<void> {
+    this.running = this.tick().catch((error: unknown) => this.logger.error(`service tick failed: ${describe(error)}`));
+    await this.running;
+    this.running = null;
+    const seconds = this.settings?.heartbeatFrequencySeconds ?? 30;
+    this.schedule(seconds * 1000 * (1 + (Math.random() * 2 - 1) * JITTER));
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -57,7 +57,8 @@ export class HeartbeatService implements OnApplicationBootstrap {
   }
 
   private async beat(type: ComponentType): Promise<void> {
-    const id = this.componentIds.get(type)!;
+    const id = this.componentIds.get(type);
+    if (id === undefined) return this.register(type);
     const stillThere = await this.servers.touchHeartbeat(id);
     if (!stillThere) {
       this.logger.log(`the ${type} component was removed from the cluster; registering it again`);

@@ -1,0 +1,102 @@
+import { Clock } from '../../common/clock';
+import type { SettingsValues } from '../settings/settings-rules';
+import { FailoverService } from './failover.service';
+import type { Fence, LeaseGrant } from './lease';
+import type { LeaseRepository } from './lease.repository';
+
+/** A clock the test moves by hand. */
+class ManualClock extends Clock {
+  ms = 1_000;
+  override monotonicMs(): number {
+    return this.ms;
+  }
+}
+
+/** Answers renewals from a script, as the database would; records releases. */
+class ScriptedLeases {
+  answers: (LeaseGrant | null | Error)[] = [];
+  calls: { holder: string; myEpoch: number | null; timeoutMs: number; automaticFailover: boolean }[] = [];
+  released: Fence[] = [];
+
+  async renewOrAcquire(holder: string, myEpoch: number | null, timeoutMs: number, automaticFailover: boolean) {
+    this.calls.push({ holder, myEpoch, timeoutMs, automaticFailover });
+    const answer = this.answers.shift() ?? null;
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+
+  async release(fence: Fence) {
+    this.released.push(fence);
+  }
+}
+
+const settings: SettingsValues = { loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 1, staleTimeoutSeconds: 3 };
+
+describe('FailoverService', () => {
+  let clock: ManualClock;
+  let leases: ScriptedLeases;
+  let sut: FailoverService;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    leases = new ScriptedLeases();
+    sut = new FailoverService(leases as unknown as LeaseRepository, clock);
+  });
+
+  it('becomes primary when the database grants the lease, and reports the change once', async () => {
+    leases.answers = [{ epoch: 4, previousHolder: 'other' }];
+    expect(await sut.renew('me', settings)).toBe(true);
+    expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
+    expect(sut.takePendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
+    expect(sut.takePendingChange()).toBeNull();
+    expect(leases.calls[0]).toEqual({ holder: 'me', myEpoch: null, timeoutMs: 3000, automaticFailover: true });
+  });
+
+  it('renews with the epoch it holds, and a renewal is not a change', async () => {
+    leases.answers = [{ epoch: 4, previousHolder: null }, { epoch: 4, previousHolder: null }];
+    await sut.renew('me', settings);
+    sut.takePendingChange();
+    await sut.renew('me', settings);
+    expect(leases.calls[1].myEpoch).toBe(4);
+    expect(sut.takePendingChange()).toBeNull();
+  });
+
+  it('stops being primary on its own before the lease can expire, even when the database does not answer', async () => {
+    leases.answers = [{ epoch: 1, previousHolder: null }, new Error('connection refused')];
+    await sut.renew('me', settings);
+    clock.ms += 2_000;
+    expect(await sut.renew('me', settings)).toBe(true);
+    // 3 s timeout, half a heartbeat of margin: primary until 2.5 s after the renewal started, not after.
+    clock.ms += 499;
+    expect(sut.isPrimary()).toBe(true);
+    clock.ms += 1;
+    expect(sut.isPrimary()).toBe(false);
+    expect(sut.fence()).toBeNull();
+  });
+
+  it('steps down at once when a renewal returns no row', async () => {
+    leases.answers = [{ epoch: 2, previousHolder: null }, null];
+    await sut.renew('me', settings);
+    expect(await sut.renew('me', settings)).toBe(false);
+    expect(sut.isPrimary()).toBe(false);
+  });
+
+  it('steps down when a fenced write was rejected, and asks afresh next time', async () => {
+    leases.answers = [{ epoch: 2, previousHolder: null }];
+    await sut.renew('me', settings);
+    sut.leaseLost();
+    expect(sut.fence()).toBeNull();
+    await sut.renew('me', settings);
+    expect(leases.calls[1].myEpoch).toBeNull();
+  });
+
+  it('releases the lease it holds on shutdown, and nothing when it holds none', async () => {
+    await sut.release();
+    expect(leases.released).toEqual([]);
+    leases.answers = [{ epoch: 7, previousHolder: null }];
+    await sut.renew('me', settings);
+    await sut.release();
+    expect(leases.released).toEqual([{ holder: 'me', epoch: 7 }]);
+    expect(sut.isPrimary()).toBe(false);
+  });
+});
