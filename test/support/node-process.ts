@@ -49,6 +49,7 @@ export class ClusterNode {
     readonly name: string,
     readonly port: number,
     readonly process: ReturnType<typeof runMain>,
+    readonly options: NodeOptions,
   ) {}
 
   get url(): string {
@@ -67,7 +68,7 @@ export class ClusterNode {
       MACHINE_KEY: options.machineKey,
       ...options.env,
     });
-    const node = new ClusterNode(options.name, port, child);
+    const node = new ClusterNode(options.name, port, child, options);
     await node.waitUntilHealthy();
     return node;
   }
@@ -75,7 +76,9 @@ export class ClusterNode {
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.process.exitCode !== null) throw new Error(`${this.name} exited:\n${this.process.output()}`);
+      if (this.process.exitCode !== null || this.process.signalCode !== null) {
+        throw new Error(`${this.name} exited:\n${this.process.output()}`);
+      }
       try {
         if ((await fetch(`${this.url}/health`)).ok) return;
       } catch {
@@ -90,6 +93,19 @@ export class ClusterNode {
     const response = await fetch(`${this.url}${path}`, { headers: { 'X-ApiKey': apiKey } });
     if (!response.ok) throw new Error(`${this.name} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
+  }
+
+  /** Everything the process printed so far. */
+  output(): string {
+    return this.process.output();
+  }
+
+  pause(): void {
+    this.process.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process.kill('SIGCONT');
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

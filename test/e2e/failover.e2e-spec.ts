@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { PrismaService } from '../../src/modules/database/prisma.service';
+import { EventsRepository } from '../../src/modules/events/events.repository';
+import { LeaseLostError } from '../../src/modules/failover/lease';
+import { LeaseRepository } from '../../src/modules/failover/lease.repository';
+import { ServiceLoop } from '../../src/modules/health-checker/service-loop';
+import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { seedServer } from '../support/seed';
+import { API_KEY, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
+
+const TIMEOUT_MS = 60_000;
+
+describe.each(databaseKinds())('the primary lease on %s', (kind) => {
+  let database: TestDatabase;
+  let node: TestApp;
+  let leases: LeaseRepository;
+  let prisma: PrismaService['client'];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    // A web-only node: the test itself plays the service components.
+    node = await startTestApp(database, { env: { CLUSTER_COMPONENTS: 'web' } });
+    leases = node.app.get(LeaseRepository);
+    prisma = node.app.get(PrismaService).client;
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await database?.drop();
+  });
+
+  /** Makes the lease expire by the database's own measure, as if its holder had been silent for the timeout. */
+  const expireLease = () => prisma.lease.update({ where: { role: 'service' }, data: { expiresAtMs: 0n } });
+  const eventCount = () => prisma.event.count();
+  const insertEvent = (message: string) => [node.app.get(EventsRepository).insertSql({ kind: 'component-stale', message }, 0)];
+
+  it('grants a free lease, renews it for its holder, and refuses it to others while it lasts', async () => {
+    const first = await leases.renewOrAcquire('a', null, TIMEOUT_MS, true);
+    expect(first).toEqual({ epoch: 1, previousHolder: null });
+    expect(await leases.renewOrAcquire('a', 1, TIMEOUT_MS, true)).toEqual({ epoch: 1, previousHolder: null });
+    expect(await leases.renewOrAcquire('b', null, TIMEOUT_MS, true)).toBeNull();
+    // A renewal must name the epoch it holds: a stale belief of holding it is not enough.
+    expect(await leases.renewOrAcquire('a', 99, TIMEOUT_MS, true)).toBeNull();
+  });
+
+  it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {
+    const lease = await leases.findLease();
+    const before = await eventCount();
+    await leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('written while holding the lease'));
+    expect(await eventCount()).toBe(before + 1);
+
+    await expireLease();
+    const taken = await leases.renewOrAcquire('b', null, TIMEOUT_MS, true);
+    expect(taken).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
+    await expect(
+      leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('written under a lost lease')),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await leases.renewOrAcquire(lease.holder!, lease.epoch, TIMEOUT_MS, true)).toBeNull();
+    expect(await eventCount()).toBe(before + 1);
+    expect(await prisma.event.count({ where: { message: 'written under a lost lease' } })).toBe(0);
+  });
+
+  it('refuses fenced writes once the lease has expired, even to its holder', async () => {
+    const lease = await leases.findLease();
+    await expireLease();
+    await expect(leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('late'))).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+  });
+
+  it('with automatic failover disabled, nobody takes over a silent primary, but it reclaims its own lease after a restart', async () => {
+    const service = await prisma.component.create({
+      data: {
+        id: randomUUID(),
+        type: 'service',
+        version: '1.0.0',
+        registeredAtMs: 0n,
+        server: { create: { id: randomUUID(), name: `server-${randomUUID()}`, os: 'Linux', ipAddress: '10.0.0.1' } },
+      },
+    });
+    await expireLease();
+    const grant = await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, true);
+    await expireLease();
+    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toBeNull();
+    // The same component after a restart knows no epoch: it takes its lease back under a new one.
+    expect(await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, false)).toEqual({ epoch: grant!.epoch + 1, previousHolder: service.id });
+    // A holder that no longer exists (removed by an administrator) does not block the cluster forever.
+    await prisma.component.delete({ where: { id: service.id } });
+    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toMatchObject({ epoch: grant!.epoch + 2 });
+  });
+
+  it('releases on a clean shutdown so that a backup takes over at once', async () => {
+    const lease = await leases.findLease();
+    await leases.release({ holder: lease.holder!, epoch: lease.epoch });
+    expect(await leases.renewOrAcquire('next', null, TIMEOUT_MS, true)).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
+  });
+});
+
+describe.each(databaseKinds())('the health checker on %s', (kind) => {
+  let database: TestDatabase;
+  let node: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'primary-node' } });
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await database?.drop();
+  });
+
+  const events = async (limit = 50) =>
+    (await request(node.http).get(`/api/cluster/events?limit=${limit}`).set('X-ApiKey', API_KEY).expect(200)).body as {
+      kind: string;
+      serverName: string | null;
+      componentType: string | null;
+      epoch: number | null;
+      message: string;
+    }[];
+  const tick = () => node.app.get(ServiceLoop).tick();
+
+  it('records the first primary and every registered component, stamped with the primary epoch', async () => {
+    const history = await events();
+    expect(history.map((event) => event.kind).sort()).toEqual(['component-registered', 'component-registered', 'primary-changed']);
+    expect(history.every((event) => event.epoch === 1)).toBe(true);
+    expect(history.find((event) => event.kind === 'primary-changed')!.message).toBe(
+      'primary-node became primary (epoch 1; first primary of the cluster)',
+    );
+  });
+
+  it('records a new component, a key mismatch, staleness and recovery once each', async () => {
+    await seedServer(node, { name: 'odd-node', keys: randomKeys(), components: [{ type: 'web', heartbeatAgoMs: 0 }] });
+    await seedServer(node, { name: 'quiet-node', keys: node.keys, components: [{ type: 'service', heartbeatAgoMs: 0 }] });
+    await tick();
+    await tick();
+    const prisma = node.app.get(PrismaService).client;
+    const quiet = await prisma.component.findFirstOrThrow({ where: { server: { name: 'quiet-node' } } });
+    await prisma.component.update({ where: { id: quiet.id }, data: { lastHeartbeatAtMs: 0n } });
+    await tick();
+    await tick();
+    const nowMs = await node.app.get(ServersRepository).databaseNowMs();
+    await prisma.component.update({ where: { id: quiet.id }, data: { lastHeartbeatAtMs: BigInt(nowMs) } });
+    await tick();
+
+    const recent = (await events()).filter((event) => event.serverName !== 'primary-node').reverse();
+    expect(recent.map((event) => [event.serverName, event.kind])).toEqual([
+      ['odd-node', 'component-registered'],
+      ['odd-node', 'verification-failed'],
+      ['quiet-node', 'component-registered'],
+      ['quiet-node', 'component-stale'],
+      ['quiet-node', 'component-recovered'],
+    ]);
+    expect(recent[1].message).toBe("odd-node: web component fails verification of its encryption key and machine key against the primary's keys");
+    expect(recent[3].message).toBe('quiet-node: service component became stale (no heartbeat for 5 minutes)');
+    expect(recent.every((event) => event.epoch === 1)).toBe(true);
+  });
+
+  it('shows the history newest first on its page, with the last few on the overview', async () => {
+    const agent = await signedInAgent(node);
+    const page = await agent.get('/administration/cluster/events').expect(200);
+    const kinds = [...page.text.matchAll(/data-event-kind="([^"]+)"/g)].map((match) => match[1]);
+    expect(kinds.slice(0, 2)).toEqual(['component-recovered', 'component-stale']);
+    expect(page.text).toContain('primary, epoch 1');
+    const overview = await agent.get('/administration/cluster').expect(200);
+    expect([...overview.text.matchAll(/data-event-kind=/g)]).toHaveLength(5);
+    await agent.get('/administration/cluster/events?page=0').expect(400);
+    await agent.get('/administration/cluster/events?page=abc').expect(400);
+  });
+
+  it('answers the events API with a bounded, validated limit', async () => {
+    expect(await events(2)).toHaveLength(2);
+    for (const bad of ['0', '501', 'x', '1.5']) {
+      const { body } = await request(node.http).get(`/api/cluster/events?limit=${bad}`).set('X-ApiKey', API_KEY).expect(400);
+      expect(body.message).toContain('limit');
+    }
+  });
+});
