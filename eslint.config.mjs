@@ -1,6 +1,7 @@
 // Lint: zero warnings allowed (npm run lint), floating promises are errors (house rule 11).
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'src/generated/**', 'node_modules/**', 'coverage/**', '.test-tmp/**'] },
@@ -17,7 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.js', 'bench/**/*.js', '*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

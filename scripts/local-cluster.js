@@ -32,8 +32,10 @@ try {
 }
 const count = Number(values.nodes);
 const basePort = Number(values['base-port']);
-if (!Number.isInteger(count) || count < 1 || count > 20) fail(`--nodes: must be a whole number from 1 to 20, got "${values.nodes}"`);
-if (!Number.isInteger(basePort) || basePort < 1 || basePort + count - 1 > 65535) fail(`--base-port: must leave room for ${count} ports below 65536`);
+if (!Number.isInteger(count) || count < 1 || count > 20)
+  fail(`--nodes: must be a whole number from 1 to 20, got "${values.nodes}"`);
+if (!Number.isInteger(basePort) || basePort < 1 || basePort + count - 1 > 65535)
+  fail(`--base-port: must leave room for ${count} ports below 65536`);
 const databaseUrl = values['database-url'];
 
 // One key file for the whole local cluster, so every node has the same keys (as a real cluster must).
@@ -41,13 +43,17 @@ const keyFolder = path.join(root, 'data', 'local-cluster');
 mkdirSync(keyFolder, { recursive: true });
 const keyFile = path.join(keyFolder, 'keys.json');
 if (!existsSync(keyFile)) {
-  const keys = { encryptionKey: randomBytes(32).toString('hex'), machineKey: randomBytes(32).toString('hex') };
+  const keys = {
+    encryptionKey: randomBytes(32).toString('hex'),
+    machineKey: randomBytes(32).toString('hex'),
+  };
   writeFileSync(keyFile, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
 }
 const keys = JSON.parse(readFileSync(keyFile, 'utf8'));
 
 const main = path.join(root, 'dist', 'main.js');
-if (!existsSync(main)) fail('dist/main.js is missing: run `npm run build` first (npm run cluster does it for you).');
+if (!existsSync(main))
+  fail('dist/main.js is missing: run `npm run build` first (npm run cluster does it for you).');
 
 const children = [];
 let stopping = false;
@@ -76,14 +82,20 @@ for (let index = 1; index <= count; index += 1) {
   child.stderr.on('data', forward(process.stderr));
   child.on('exit', (code, signal) => {
     process.stdout.write(`${prefix}exited (${signal ?? `code ${code}`})\n`);
-    if (!stopping && children.every((other) => other.exitCode !== null || other.signalCode !== null)) process.exit(1);
+    if (!stopping && children.every((other) => other.exitCode !== null || other.signalCode !== null))
+      process.exit(1);
   });
   children.push(child);
 }
 
 process.stdout.write(
   `Started ${count} node(s) on ${databaseUrl}:\n` +
-    children.map((child, index) => `  node-${index + 1}: http://127.0.0.1:${basePort + index}/administration/cluster (pid ${child.pid})`).join('\n') +
+    children
+      .map(
+        (child, index) =>
+          `  node-${index + 1}: http://127.0.0.1:${basePort + index}/administration/cluster (pid ${child.pid})`,
+      )
+      .join('\n') +
     '\nCtrl-C stops them all. To watch a failover, stop one with `kill -9 <pid>` and reload the page of another.\n',
 );
 
@@ -96,9 +108,11 @@ function stopAll() {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }, 10_000);
   deadline.unref();
-  Promise.all(children.map((child) => (child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() =>
-    process.exit(0),
-  );
+  Promise.all(
+    children.map((child) =>
+      child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve)),
+    ),
+  ).then(() => process.exit(0));
 }
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);

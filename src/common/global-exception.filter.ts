@@ -35,7 +35,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   private describe(exception: unknown, request: Request): { status: number; message: string } {
     if (exception instanceof HttpException && exception.cause instanceof SyntaxError) {
-      return { status: exception.getStatus(), message: `The request body is not valid JSON: ${exception.cause.message}` };
+      return {
+        status: exception.getStatus(),
+        message: `The request body is not valid JSON: ${exception.cause.message}`,
+      };
     }
     if (exception instanceof HttpException) {
       const body = exception.getResponse();

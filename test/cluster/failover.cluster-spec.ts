@@ -20,19 +20,27 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
   let prisma: PrismaService;
   let watcher: LeaseWatcher;
   const nodes = new Map<string, ClusterNode>();
-  const keys = { encryptionKey: randomBytes(32).toString('hex'), machineKey: randomBytes(32).toString('hex') };
+  const keys = {
+    encryptionKey: randomBytes(32).toString('hex'),
+    machineKey: randomBytes(32).toString('hex'),
+  };
   const measured: Record<string, number> = {};
 
   const start = (name: string) =>
-    ClusterNode.start({ name, databaseUrl: database.url, ...keys, env: { API_KEY, LOG_LEVEL: 'info' } }).then((node) => {
-      nodes.set(name, node);
-      return node;
-    });
+    ClusterNode.start({ name, databaseUrl: database.url, ...keys, env: { API_KEY, LOG_LEVEL: 'info' } }).then(
+      (node) => {
+        nodes.set(name, node);
+        return node;
+      },
+    );
 
   /** The node whose service component holds the lease, by the database. */
   const primaryNode = async (): Promise<ClusterNode> => {
     const lease = await watcher.observe();
-    const component = await prisma.client.component.findUniqueOrThrow({ where: { id: lease.holder! }, include: { server: true } });
+    const component = await prisma.client.component.findUniqueOrThrow({
+      where: { id: lease.holder! },
+      include: { server: true },
+    });
     return nodes.get(component.server.name)!;
   };
 
@@ -66,7 +74,9 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     await new Promise((resolve) => setTimeout(resolve, 20 * T_S * 1000));
     const during = watcher.observations.slice(from);
     expect(during.length).toBeGreaterThan(100);
-    expect(new Set(during.map((seen) => `${seen.holder}@${seen.epoch}`))).toEqual(new Set([`${before.holder}@${before.epoch}`]));
+    expect(new Set(during.map((seen) => `${seen.holder}@${seen.epoch}`))).toEqual(
+      new Set([`${before.holder}@${before.epoch}`]),
+    );
   });
 
   it('follows a settings change on every node within a heartbeat, without a restart', async () => {
@@ -83,7 +93,10 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     const samples = new Map<string, number[]>();
     const deadline = Date.now() + 7_000;
     while (Date.now() < deadline) {
-      for (const component of await prisma.client.component.findMany({ where: { type: 'service' }, include: { server: true } })) {
+      for (const component of await prisma.client.component.findMany({
+        where: { type: 'service' },
+        include: { server: true },
+      })) {
         const seen = samples.get(component.server.name) ?? [];
         const at = Number(component.lastHeartbeatAtMs);
         if (seen[seen.length - 1] !== at) seen.push(at);
@@ -98,9 +111,15 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     }
     // The primary's lease now runs for the new stale timeout.
     const lease = await watcher.observe();
-    const nowMs = Number((await prisma.client.$queryRawUnsafe<{ now_ms: bigint }[]>(
-      kind === 'sqlite' ? `SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER) AS now_ms` : `SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now_ms`,
-    ))[0].now_ms);
+    const nowMs = Number(
+      (
+        await prisma.client.$queryRawUnsafe<{ now_ms: bigint }[]>(
+          kind === 'sqlite'
+            ? `SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER) AS now_ms`
+            : `SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now_ms`,
+        )
+      )[0].now_ms,
+    );
     expect(lease.expiresAtMs - nowMs).toBeGreaterThan(T_S * 1000);
     expect((await put({ heartbeatFrequencySeconds: H_S, staleTimeoutSeconds: T_S })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -137,11 +156,17 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     const pausedAt = Date.now();
     const next = await watcher.waitForEpochAbove(epoch, (T_S + H_S) * 1000 + SLACK_MS);
     measured.pausedPrimaryReplacedMs = next.atMs - pausedAt;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (T_S + 2 * H_S) * 1000 - (Date.now() - pausedAt))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, (T_S + 2 * H_S) * 1000 - (Date.now() - pausedAt))),
+    );
     const printedBefore = primary.output().length;
     primary.resume();
     const resumedAt = Date.now();
-    await eventually(async () => primary.output().slice(printedBefore).includes('stepped down as primary'), H_S * 1000 + SLACK_MS, 20);
+    await eventually(
+      async () => primary.output().slice(printedBefore).includes('stepped down as primary'),
+      H_S * 1000 + SLACK_MS,
+      20,
+    );
     measured.resumedStepDownMs = Date.now() - resumedAt;
     // It did not take the lease back: the backup's epoch stands.
     await new Promise((resolve) => setTimeout(resolve, 2 * H_S * 1000));
@@ -156,7 +181,10 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     const epochs = await fencedEventEpochs(prisma);
     expect(epochs.length).toBeGreaterThan(0);
     expect(isNonDecreasing(epochs)).toBe(true);
-    const changes = await prisma.client.event.findMany({ where: { kind: 'primary-changed' }, orderBy: { id: 'asc' } });
+    const changes = await prisma.client.event.findMany({
+      where: { kind: 'primary-changed' },
+      orderBy: { id: 'asc' },
+    });
     expect(new Set(changes.map((event) => Number(event.epoch))).size).toBe(changes.length);
   });
 });

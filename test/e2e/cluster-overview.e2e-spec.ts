@@ -75,7 +75,12 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
         status: 'ok',
         components: [
           ['web', null, 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: 'ok' }],
-          ['service', 'primary', 'ok', { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null }],
+          [
+            'service',
+            'primary',
+            'ok',
+            { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null },
+          ],
         ],
       },
       {

@@ -34,7 +34,9 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   /** Makes the lease expire by the database's own measure, as if its holder had been silent for the timeout. */
   const expireLease = () => prisma.lease.update({ where: { role: 'service' }, data: { expiresAtMs: 0n } });
   const eventCount = () => prisma.event.count();
-  const insertEvent = (message: string) => [node.app.get(EventsRepository).insertSql({ kind: 'component-stale', message }, 0)];
+  const insertEvent = (message: string) => [
+    node.app.get(EventsRepository).insertSql({ kind: 'component-stale', message }, 0),
+  ];
 
   it('grants a free lease, renews it for its holder, and refuses it to others while it lasts', async () => {
     const first = await leases.renewOrAcquire('a', null, TIMEOUT_MS, true);
@@ -48,14 +50,20 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {
     const lease = await leases.findLease();
     const before = await eventCount();
-    await leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('written while holding the lease'));
+    await leases.executeFenced(
+      { holder: lease.holder!, epoch: lease.epoch },
+      insertEvent('written while holding the lease'),
+    );
     expect(await eventCount()).toBe(before + 1);
 
     await expireLease();
     const taken = await leases.renewOrAcquire('b', null, TIMEOUT_MS, true);
     expect(taken).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
     await expect(
-      leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('written under a lost lease')),
+      leases.executeFenced(
+        { holder: lease.holder!, epoch: lease.epoch },
+        insertEvent('written under a lost lease'),
+      ),
     ).rejects.toBeInstanceOf(LeaseLostError);
     expect(await leases.renewOrAcquire(lease.holder!, lease.epoch, TIMEOUT_MS, true)).toBeNull();
     expect(await eventCount()).toBe(before + 1);
@@ -65,9 +73,9 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   it('refuses fenced writes once the lease has expired, even to its holder', async () => {
     const lease = await leases.findLease();
     await expireLease();
-    await expect(leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('late'))).rejects.toBeInstanceOf(
-      LeaseLostError,
-    );
+    await expect(
+      leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('late')),
+    ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('with automatic failover disabled, nobody takes over a silent primary, but it reclaims its own lease after a restart', async () => {
@@ -77,7 +85,9 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
         type: 'service',
         version: '1.0.0',
         registeredAtMs: 0n,
-        server: { create: { id: randomUUID(), name: `server-${randomUUID()}`, os: 'Linux', ipAddress: '10.0.0.1' } },
+        server: {
+          create: { id: randomUUID(), name: `server-${randomUUID()}`, os: 'Linux', ipAddress: '10.0.0.1' },
+        },
       },
     });
     await expireLease();
@@ -85,16 +95,24 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     await expireLease();
     expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toBeNull();
     // The same component after a restart knows no epoch: it takes its lease back under a new one.
-    expect(await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, false)).toEqual({ epoch: grant!.epoch + 1, previousHolder: service.id });
+    expect(await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, false)).toEqual({
+      epoch: grant!.epoch + 1,
+      previousHolder: service.id,
+    });
     // A holder that no longer exists (removed by an administrator) does not block the cluster forever.
     await prisma.component.delete({ where: { id: service.id } });
-    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toMatchObject({ epoch: grant!.epoch + 2 });
+    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toMatchObject({
+      epoch: grant!.epoch + 2,
+    });
   });
 
   it('releases on a clean shutdown so that a backup takes over at once', async () => {
     const lease = await leases.findLease();
     await leases.release({ holder: lease.holder!, epoch: lease.epoch });
-    expect(await leases.renewOrAcquire('next', null, TIMEOUT_MS, true)).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
+    expect(await leases.renewOrAcquire('next', null, TIMEOUT_MS, true)).toEqual({
+      epoch: lease.epoch + 1,
+      previousHolder: lease.holder,
+    });
   });
 });
 
@@ -113,7 +131,8 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
   });
 
   const events = async (limit = 50) =>
-    (await request(node.http).get(`/api/cluster/events?limit=${limit}`).set('X-ApiKey', API_KEY).expect(200)).body as {
+    (await request(node.http).get(`/api/cluster/events?limit=${limit}`).set('X-ApiKey', API_KEY).expect(200))
+      .body as {
       kind: string;
       serverName: string | null;
       componentType: string | null;
@@ -124,7 +143,11 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
 
   it('records the first primary and every registered component, stamped with the primary epoch', async () => {
     const history = await events();
-    expect(history.map((event) => event.kind).sort()).toEqual(['component-registered', 'component-registered', 'primary-changed']);
+    expect(history.map((event) => event.kind).sort()).toEqual([
+      'component-registered',
+      'component-registered',
+      'primary-changed',
+    ]);
     expect(history.every((event) => event.epoch === 1)).toBe(true);
     expect(history.find((event) => event.kind === 'primary-changed')!.message).toBe(
       'primary-node became primary (epoch 1; first primary of the cluster)',
@@ -132,8 +155,16 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
   });
 
   it('records a new component, a key mismatch, staleness and recovery once each', async () => {
-    await seedServer(node, { name: 'odd-node', keys: randomKeys(), components: [{ type: 'web', heartbeatAgoMs: 0 }] });
-    await seedServer(node, { name: 'quiet-node', keys: node.keys, components: [{ type: 'service', heartbeatAgoMs: 0 }] });
+    await seedServer(node, {
+      name: 'odd-node',
+      keys: randomKeys(),
+      components: [{ type: 'web', heartbeatAgoMs: 0 }],
+    });
+    await seedServer(node, {
+      name: 'quiet-node',
+      keys: node.keys,
+      components: [{ type: 'service', heartbeatAgoMs: 0 }],
+    });
     await tick();
     await tick();
     const prisma = node.app.get(PrismaService).client;
@@ -153,7 +184,9 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       ['quiet-node', 'component-stale'],
       ['quiet-node', 'component-recovered'],
     ]);
-    expect(recent[1].message).toBe("odd-node: web component fails verification of its encryption key and machine key against the primary's keys");
+    expect(recent[1].message).toBe(
+      "odd-node: web component fails verification of its encryption key and machine key against the primary's keys",
+    );
     expect(recent[3].message).toBe('quiet-node: service component became stale (no heartbeat for 5 minutes)');
     expect(recent.every((event) => event.epoch === 1)).toBe(true);
   });
@@ -173,7 +206,10 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
   it('answers the events API with a bounded, validated limit', async () => {
     expect(await events(2)).toHaveLength(2);
     for (const bad of ['0', '501', 'x', '1.5']) {
-      const { body } = await request(node.http).get(`/api/cluster/events?limit=${bad}`).set('X-ApiKey', API_KEY).expect(400);
+      const { body } = await request(node.http)
+        .get(`/api/cluster/events?limit=${bad}`)
+        .set('X-ApiKey', API_KEY)
+        .expect(400);
       expect(body.message).toContain('limit');
     }
   });

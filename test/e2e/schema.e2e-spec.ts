@@ -120,17 +120,41 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     expect(await client.user.findUniqueOrThrow({ where: { username: 'someone' } })).toEqual(user);
 
     const lease = await client.lease.findUniqueOrThrow({ where: { role: 'service' } });
-    expect(lease).toEqual({ role: 'service', holder: null, epoch: 0n, expiresAtMs: 0n, acquiredAtMs: 0n, previousHolder: null });
+    expect(lease).toEqual({
+      role: 'service',
+      holder: null,
+      epoch: 0n,
+      expiresAtMs: 0n,
+      acquiredAtMs: 0n,
+      previousHolder: null,
+    });
     const taken = await client.lease.update({
       where: { role: 'service' },
-      data: { holder: component.id, epoch: 3n, expiresAtMs: 1_795_000_003_000n, acquiredAtMs: 1_795_000_000_000n, previousHolder: 'x' },
+      data: {
+        holder: component.id,
+        epoch: 3n,
+        expiresAtMs: 1_795_000_003_000n,
+        acquiredAtMs: 1_795_000_000_000n,
+        previousHolder: 'x',
+      },
     });
     expect(await client.lease.findUniqueOrThrow({ where: { role: 'service' } })).toEqual(taken);
 
     const first = await client.event.create({
-      data: { occurredAtMs: 1_795_000_000_000n, kind: 'primary-changed', serverName: 's', componentId: 'c', componentType: 'service', actor: null, epoch: 3n, message: 'm' },
+      data: {
+        occurredAtMs: 1_795_000_000_000n,
+        kind: 'primary-changed',
+        serverName: 's',
+        componentId: 'c',
+        componentType: 'service',
+        actor: null,
+        epoch: 3n,
+        message: 'm',
+      },
     });
-    const second = await client.event.create({ data: { occurredAtMs: 1_795_000_000_001n, kind: 'settings-changed', actor: 'Admin', message: 'n' } });
+    const second = await client.event.create({
+      data: { occurredAtMs: 1_795_000_000_001n, kind: 'settings-changed', actor: 'Admin', message: 'n' },
+    });
     expect(second.id).toBeGreaterThan(first.id);
     expect(await client.event.findUniqueOrThrow({ where: { id: first.id } })).toEqual(first);
     expect(second).toMatchObject({ serverName: null, componentId: null, componentType: null, epoch: null });

@@ -18,25 +18,39 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
   });
 
   const api = () => request(node.http);
-  const readSettings = async () => (await api().get('/api/cluster/settings').set('X-ApiKey', API_KEY).expect(200)).body;
-  const savedRow = () => node.app.get(PrismaService).client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
+  const readSettings = async () =>
+    (await api().get('/api/cluster/settings').set('X-ApiKey', API_KEY).expect(200)).body;
+  const savedRow = () =>
+    node.app.get(PrismaService).client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
 
   it('reads and changes the settings through the API, and records who changed what', async () => {
     const before = await readSettings();
-    expect(before).toMatchObject({ loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 30, staleTimeoutSeconds: 300, warnings: [] });
+    expect(before).toMatchObject({
+      loadBalancing: false,
+      automaticFailover: true,
+      heartbeatFrequencySeconds: 30,
+      staleTimeoutSeconds: 300,
+      warnings: [],
+    });
     const { body } = await api()
       .put('/api/cluster/settings')
       .set('X-ApiKey', API_KEY)
       .send({ loadBalancing: true, heartbeatFrequencySeconds: 10, staleTimeoutSeconds: 60 })
       .expect(200);
-    expect(body).toMatchObject({ loadBalancing: true, heartbeatFrequencySeconds: 10, staleTimeoutSeconds: 60, revision: before.revision + 1 });
+    expect(body).toMatchObject({
+      loadBalancing: true,
+      heartbeatFrequencySeconds: 10,
+      staleTimeoutSeconds: 60,
+      revision: before.revision + 1,
+    });
     expect(body.warnings).toHaveLength(2);
     const events = (await api().get('/api/cluster/events?limit=5').set('X-ApiKey', API_KEY).expect(200)).body;
     expect(events[0]).toMatchObject({
       kind: 'settings-changed',
       actor: 'API key',
       epoch: null,
-      message: 'API key changed load balancing off → on, heartbeat frequency 30 s → 10 s, stale timeout 300 s → 60 s',
+      message:
+        'API key changed load balancing off → on, heartbeat frequency 30 s → 10 s, stale timeout 300 s → 60 s',
     });
   });
 
@@ -54,7 +68,11 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
     [{ colour: 'blue' }, 'colour'],
   ])('refuses %j with 400 naming %s, and changes nothing', async (change, field) => {
     const before = await savedRow();
-    const { body } = await api().put('/api/cluster/settings').set('X-ApiKey', API_KEY).send(change).expect(400);
+    const { body } = await api()
+      .put('/api/cluster/settings')
+      .set('X-ApiKey', API_KEY)
+      .send(change)
+      .expect(400);
     expect(body.message).toContain(field);
     expect(await savedRow()).toEqual(before);
   });
@@ -71,8 +89,16 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
 
   it('refuses a change based on an old revision with 409, leaving the newer one in place', async () => {
     const { revision } = await readSettings();
-    await api().put('/api/cluster/settings').set('X-ApiKey', API_KEY).send({ revision, staleTimeoutSeconds: 120 }).expect(200);
-    const { body } = await api().put('/api/cluster/settings').set('X-ApiKey', API_KEY).send({ revision, staleTimeoutSeconds: 240 }).expect(409);
+    await api()
+      .put('/api/cluster/settings')
+      .set('X-ApiKey', API_KEY)
+      .send({ revision, staleTimeoutSeconds: 120 })
+      .expect(200);
+    const { body } = await api()
+      .put('/api/cluster/settings')
+      .set('X-ApiKey', API_KEY)
+      .send({ revision, staleTimeoutSeconds: 240 })
+      .expect(409);
     expect(body.message).toContain('changed by someone else meanwhile');
     expect((await readSettings()).staleTimeoutSeconds).toBe(120);
   });
@@ -92,10 +118,21 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       const saved = await agent
         .post('/administration/cluster/configure')
         .type('form')
-        .send({ _csrf: csrf, revision, automaticFailover: 'on', heartbeatFrequencySeconds: '30', staleTimeoutSeconds: '300' })
+        .send({
+          _csrf: csrf,
+          revision,
+          automaticFailover: 'on',
+          heartbeatFrequencySeconds: '30',
+          staleTimeoutSeconds: '300',
+        })
         .expect(303);
       expect(saved.headers.location).toBe('/administration/cluster/configure?saved=1');
-      expect(await readSettings()).toMatchObject({ loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 30, staleTimeoutSeconds: 300 });
+      expect(await readSettings()).toMatchObject({
+        loadBalancing: false,
+        automaticFailover: true,
+        heartbeatFrequencySeconds: 30,
+        staleTimeoutSeconds: 300,
+      });
       const after = await agent.get(saved.headers.location).expect(200);
       expect(after.text).toContain('Settings saved.');
       const events = (await api().get('/api/cluster/events?limit=1').set('X-ApiKey', API_KEY)).body;
@@ -113,13 +150,17 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
         .expect(400);
       expect(refused.text).toContain('value="ten"');
       expect(refused.text).toContain('value="7"');
-      expect(refused.text).toMatch(/id="heartbeat-error">Heartbeat frequency Enter a whole number of seconds\./);
+      expect(refused.text).toMatch(
+        /id="heartbeat-error">Heartbeat frequency Enter a whole number of seconds\./,
+      );
       const tooShort = await agent
         .post('/administration/cluster/configure')
         .type('form')
         .send({ _csrf: csrf, revision, heartbeatFrequencySeconds: '5', staleTimeoutSeconds: '7' })
         .expect(400);
-      expect(tooShort.text).toContain('Stale timeout must be at least three heartbeats (15 seconds with a 5-second heartbeat)');
+      expect(tooShort.text).toContain(
+        'Stale timeout must be at least three heartbeats (15 seconds with a 5-second heartbeat)',
+      );
       expect(await savedRow()).toEqual(before);
     });
 
@@ -129,7 +170,13 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       await agent
         .post('/administration/cluster/configure')
         .type('form')
-        .send({ _csrf: csrf, revision, automaticFailover: 'on', heartbeatFrequencySeconds: '1', staleTimeoutSeconds: '3' })
+        .send({
+          _csrf: csrf,
+          revision,
+          automaticFailover: 'on',
+          heartbeatFrequencySeconds: '1',
+          staleTimeoutSeconds: '3',
+        })
         .expect(303);
       const form = await agent.get('/administration/cluster/configure?saved=1').expect(200);
       expect(form.text).toContain('Not recommended: A heartbeat every 1 s is below the default');
@@ -145,12 +192,23 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       await first
         .post('/administration/cluster/configure')
         .type('form')
-        .send({ _csrf: a.csrf, revision: a.revision, automaticFailover: 'on', heartbeatFrequencySeconds: '20', staleTimeoutSeconds: '200' })
+        .send({
+          _csrf: a.csrf,
+          revision: a.revision,
+          automaticFailover: 'on',
+          heartbeatFrequencySeconds: '20',
+          staleTimeoutSeconds: '200',
+        })
         .expect(303);
       const conflict = await second
         .post('/administration/cluster/configure')
         .type('form')
-        .send({ _csrf: b.csrf, revision: b.revision, heartbeatFrequencySeconds: '40', staleTimeoutSeconds: '400' })
+        .send({
+          _csrf: b.csrf,
+          revision: b.revision,
+          heartbeatFrequencySeconds: '40',
+          staleTimeoutSeconds: '400',
+        })
         .expect(409);
       expect(conflict.text).toContain('The settings were changed by someone else meanwhile');
       expect(conflict.text).toContain('heartbeat every 20 seconds');

@@ -22,7 +22,10 @@ export class LeaseWatcher {
     this.timer = setInterval(() => {
       if (this.polling) return;
       this.polling = this.observe()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => (this.polling = null));
     }, intervalMs);
   }
@@ -34,7 +37,12 @@ export class LeaseWatcher {
 
   async observe(): Promise<LeaseObservation> {
     const lease = await this.prisma.client.lease.findUniqueOrThrow({ where: { role: 'service' } });
-    const observation = { atMs: Date.now(), holder: lease.holder, epoch: Number(lease.epoch), expiresAtMs: Number(lease.expiresAtMs) };
+    const observation = {
+      atMs: Date.now(),
+      holder: lease.holder,
+      epoch: Number(lease.epoch),
+      expiresAtMs: Number(lease.expiresAtMs),
+    };
     this.observations.push(observation);
     return observation;
   }
@@ -51,7 +59,9 @@ export class LeaseWatcher {
       if (seen.epoch > epoch && seen.holder) return seen;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    throw new Error(`no lease above epoch ${epoch} within ${timeoutMs} ms; last seen ${JSON.stringify(this.latest())}`);
+    throw new Error(
+      `no lease above epoch ${epoch} within ${timeoutMs} ms; last seen ${JSON.stringify(this.latest())}`,
+    );
   }
 
   /** Epochs never go back, and no epoch ever had two holders. */
@@ -63,7 +73,8 @@ export class LeaseWatcher {
       if (seen.epoch < previous) problems.push(`epoch went back from ${previous} to ${seen.epoch}`);
       previous = Math.max(previous, seen.epoch);
       const known = holderOf.get(seen.epoch);
-      if (known !== undefined && known !== seen.holder) problems.push(`epoch ${seen.epoch} held by ${known} and ${seen.holder}`);
+      if (known !== undefined && known !== seen.holder)
+        problems.push(`epoch ${seen.epoch} held by ${known} and ${seen.holder}`);
       holderOf.set(seen.epoch, seen.holder);
     }
     return problems;
@@ -76,7 +87,11 @@ export class LeaseWatcher {
 
 /** Events written by primaries, in the order the database committed them (by id). */
 export async function fencedEventEpochs(prisma: PrismaService): Promise<number[]> {
-  const rows = await prisma.client.event.findMany({ where: { epoch: { not: null } }, orderBy: { id: 'asc' }, select: { epoch: true } });
+  const rows = await prisma.client.event.findMany({
+    where: { epoch: { not: null } },
+    orderBy: { id: 'asc' },
+    select: { epoch: true },
+  });
   return rows.map((row) => Number(row.epoch));
 }
 

@@ -22,7 +22,12 @@ export function eventRows(events: ClusterEvent[]) {
   }));
 }
 
-export function eventsPageModel(result: { events: ClusterEvent[]; page: number; pageCount: number; total: number }) {
+export function eventsPageModel(result: {
+  events: ClusterEvent[];
+  page: number;
+  pageCount: number;
+  total: number;
+}) {
   return {
     events: eventRows(result.events),
     total: result.total,

@@ -32,7 +32,11 @@ export class EventsRepository {
   }
 
   async findNewest(limit: number, offset = 0): Promise<ClusterEvent[]> {
-    const rows = await this.prisma.client.event.findMany({ orderBy: { id: 'desc' }, take: limit, skip: offset });
+    const rows = await this.prisma.client.event.findMany({
+      orderBy: { id: 'desc' },
+      take: limit,
+      skip: offset,
+    });
     return rows.map((row) => ({
       id: row.id,
       occurredAt: new Date(Number(row.occurredAtMs)).toISOString(),

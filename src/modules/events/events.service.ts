@@ -17,7 +17,9 @@ export class EventsService {
     return this.events.findNewest(limit);
   }
 
-  async page(page: number): Promise<{ events: ClusterEvent[]; page: number; pageCount: number; total: number }> {
+  async page(
+    page: number,
+  ): Promise<{ events: ClusterEvent[]; page: number; pageCount: number; total: number }> {
     const total = await this.events.countAll();
     const pageCount = Math.max(1, Math.ceil(total / EVENTS_PAGE_SIZE));
     const current = Math.min(page, pageCount);

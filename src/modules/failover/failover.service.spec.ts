@@ -18,7 +18,12 @@ class ScriptedLeases {
   calls: { holder: string; myEpoch: number | null; timeoutMs: number; automaticFailover: boolean }[] = [];
   released: Fence[] = [];
 
-  async renewOrAcquire(holder: string, myEpoch: number | null, timeoutMs: number, automaticFailover: boolean) {
+  async renewOrAcquire(
+    holder: string,
+    myEpoch: number | null,
+    timeoutMs: number,
+    automaticFailover: boolean,
+  ) {
     this.calls.push({ holder, myEpoch, timeoutMs, automaticFailover });
     const answer = this.answers.shift() ?? null;
     if (answer instanceof Error) throw answer;
@@ -30,7 +35,12 @@ class ScriptedLeases {
   }
 }
 
-const settings: SettingsValues = { loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 1, staleTimeoutSeconds: 3 };
+const settings: SettingsValues = {
+  loadBalancing: false,
+  automaticFailover: true,
+  heartbeatFrequencySeconds: 1,
+  staleTimeoutSeconds: 3,
+};
 
 describe('FailoverService', () => {
   let clock: ManualClock;
@@ -49,11 +59,19 @@ describe('FailoverService', () => {
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
     expect(sut.takePendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
     expect(sut.takePendingChange()).toBeNull();
-    expect(leases.calls[0]).toEqual({ holder: 'me', myEpoch: null, timeoutMs: 3000, automaticFailover: true });
+    expect(leases.calls[0]).toEqual({
+      holder: 'me',
+      myEpoch: null,
+      timeoutMs: 3000,
+      automaticFailover: true,
+    });
   });
 
   it('renews with the epoch it holds, and a renewal is not a change', async () => {
-    leases.answers = [{ epoch: 4, previousHolder: null }, { epoch: 4, previousHolder: null }];
+    leases.answers = [
+      { epoch: 4, previousHolder: null },
+      { epoch: 4, previousHolder: null },
+    ];
     await sut.renew('me', settings);
     sut.takePendingChange();
     await sut.renew('me', settings);

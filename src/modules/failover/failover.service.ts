@@ -44,7 +44,9 @@ export class FailoverService {
     try {
       grant = await this.leases.renewOrAcquire(holder, this.epoch, timeoutMs, settings.automaticFailover);
     } catch (error) {
-      this.logger.warn(`could not renew the primary lease: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      this.logger.warn(
+        `could not renew the primary lease: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
       this.noticeExpiry();
       return this.isPrimary();
     }

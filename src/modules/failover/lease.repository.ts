@@ -34,7 +34,9 @@ export class LeaseRepository {
       ? Prisma.sql`expires_at_ms <= ${now}`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
-    const rows = await this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
+    const rows = await this.prisma.client.$queryRaw<
+      { epoch: bigint | number; previous_holder: string | null }[]
+    >`
       UPDATE leases SET
         previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
         acquired_at_ms = CASE WHEN ${mine} THEN acquired_at_ms ELSE ${now} END,
@@ -43,7 +45,9 @@ export class LeaseRepository {
         expires_at_ms = ${now} + ${BigInt(timeoutMs)}
       WHERE role = ${ROLE} AND (${mine} OR ${takeover})
       RETURNING epoch, previous_holder`;
-    return rows.length === 0 ? null : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
+    return rows.length === 0
+      ? null
+      : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
   }
 
   /** On a clean shutdown: the lease expires now, so a backup takes over at its next heartbeat. */

@@ -21,7 +21,9 @@ export interface LeaseGrant {
 /** A primary-only write was refused because the lease has another holder or epoch, or has expired. */
 export class LeaseLostError extends Error {
   constructor(readonly fence: Fence) {
-    super(`the primary lease (epoch ${fence.epoch}) is no longer held by this component; the write was rejected`);
+    super(
+      `the primary lease (epoch ${fence.epoch}) is no longer held by this component; the write was rejected`,
+    );
     this.name = 'LeaseLostError';
   }
 }

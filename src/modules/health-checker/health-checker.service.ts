@@ -33,12 +33,16 @@ export class HealthCheckerService {
     const newEvents: NewEvent[] = [];
     const statements: Prisma.Sql[] = [];
 
-    if (primaryChange) newEvents.push(primaryChangedEvent(primaryChange, fence.holder, evaluation.components));
+    if (primaryChange)
+      newEvents.push(primaryChangedEvent(primaryChange, fence.holder, evaluation.components));
     for (const evaluated of evaluation.components) {
       if (evaluated.component.addedManually) continue;
       const { events, changed } = changesOf(evaluated, evaluation.settings.staleTimeoutSeconds);
       newEvents.push(...events);
-      if (changed) statements.push(observeComponentSql(evaluated.component.id, evaluated.checks.heartbeat, keysOf(evaluated)));
+      if (changed)
+        statements.push(
+          observeComponentSql(evaluated.component.id, evaluated.checks.heartbeat, keysOf(evaluated)),
+        );
     }
     statements.push(...newEvents.map((event) => this.events.insertSql(event, fence.epoch)));
     statements.push(...this.events.pruneSql(evaluation.nowMs - EVENT_RETENTION_MS, EVENTS_KEPT));
@@ -53,7 +57,10 @@ function keysOf(evaluated: EvaluatedComponent): 'ok' | 'decryption-failure' {
   return encryptionKey === 'ok' && machineKey !== 'decryption-failure' ? 'ok' : 'decryption-failure';
 }
 
-function changesOf(evaluated: EvaluatedComponent, staleTimeoutSeconds: number): { events: NewEvent[]; changed: boolean } {
+function changesOf(
+  evaluated: EvaluatedComponent,
+  staleTimeoutSeconds: number,
+): { events: NewEvent[]; changed: boolean } {
   const { server, component, checks } = evaluated;
   const heartbeat = checks.heartbeat;
   const keys = keysOf(evaluated);
@@ -61,7 +68,11 @@ function changesOf(evaluated: EvaluatedComponent, staleTimeoutSeconds: number): 
   const name = `${server.name}: ${component.type} component`;
   const events: NewEvent[] = [];
   if (component.observedHeartbeat === null) {
-    events.push({ ...about, kind: 'component-registered', message: `${name} registered (version ${component.version})` });
+    events.push({
+      ...about,
+      kind: 'component-registered',
+      message: `${name} registered (version ${component.version})`,
+    });
   } else if (component.observedHeartbeat !== heartbeat) {
     events.push(
       heartbeat === 'stale'
@@ -76,25 +87,37 @@ function changesOf(evaluated: EvaluatedComponent, staleTimeoutSeconds: number): 
     );
   }
   if (component.observedKeys !== keys && !(component.observedKeys === null && keys === 'ok')) {
-    const which = [checks.encryptionKey === 'decryption-failure' ? 'encryption key' : null, checks.machineKey === 'decryption-failure' ? 'machine key' : null]
+    const which = [
+      checks.encryptionKey === 'decryption-failure' ? 'encryption key' : null,
+      checks.machineKey === 'decryption-failure' ? 'machine key' : null,
+    ]
       .filter(Boolean)
       .join(' and ');
     events.push(
       keys === 'decryption-failure'
-        ? { ...about, kind: 'verification-failed', message: `${name} fails verification of its ${which} against the primary's keys` }
+        ? {
+            ...about,
+            kind: 'verification-failed',
+            message: `${name} fails verification of its ${which} against the primary's keys`,
+          }
         : { ...about, kind: 'verification-recovered', message: `${name} passes key verification again` },
     );
   }
   return { events, changed: component.observedHeartbeat !== heartbeat || component.observedKeys !== keys };
 }
 
-function primaryChangedEvent(change: PrimaryChange, holder: string, components: EvaluatedComponent[]): NewEvent {
+function primaryChangedEvent(
+  change: PrimaryChange,
+  holder: string,
+  components: EvaluatedComponent[],
+): NewEvent {
   const named = (id: string | null) => components.find((c) => c.component.id === id);
   const now = named(holder);
   const before = named(change.previousHolder);
-  const previous = change.previousHolder === null
-    ? 'first primary of the cluster'
-    : `previously ${before ? before.server.name : 'a removed component'} at epoch ${change.epoch - 1}`;
+  const previous =
+    change.previousHolder === null
+      ? 'first primary of the cluster'
+      : `previously ${before ? before.server.name : 'a removed component'} at epoch ${change.epoch - 1}`;
   return {
     kind: 'primary-changed',
     serverName: now?.server.name ?? null,

@@ -80,7 +80,9 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
   }
 
   private async runTick(): Promise<void> {
-    this.running = this.tick().catch((error: unknown) => this.logger.error(`service tick failed: ${describe(error)}`));
+    this.running = this.tick().catch((error: unknown) =>
+      this.logger.error(`service tick failed: ${describe(error)}`),
+    );
     await this.running;
     this.running = null;
     const seconds = this.settings?.heartbeatFrequencySeconds ?? 30;
@@ -95,6 +97,8 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
 
   /** After the loop has stopped and before the database connection closes. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.failover.release().catch((error: unknown) => this.logger.warn(`could not release the lease: ${describe(error)}`));
+    await this.failover
+      .release()
+      .catch((error: unknown) => this.logger.warn(`could not release the lease: ${describe(error)}`));
   }
 }

@@ -29,6 +29,9 @@ export class ClusterOverviewController {
   async clusterOverview() {
     const [overview, recent] = await Promise.all([this.servers.overview(), this.events.newest(5)]);
     const warnings = this.settings.warnings(overview.report.configuration);
-    return { title: 'Cluster Overview', ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent) }) };
+    return {
+      title: 'Cluster Overview',
+      ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent) }),
+    };
   }
 }

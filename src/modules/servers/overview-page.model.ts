@@ -54,7 +54,10 @@ export function clusterSummary(servers: ServerReport[]): { text: string; badge: 
   return { text: parts.join(', '), badge: BADGES[level] };
 }
 
-export function overviewPageModel(overview: ClusterOverview, extras: { warnings: string[]; recentEvents: unknown[] }) {
+export function overviewPageModel(
+  overview: ClusterOverview,
+  extras: { warnings: string[]; recentEvents: unknown[] },
+) {
   const { report, nowMs } = overview;
   const configuration = report.configuration;
   return {

@@ -61,17 +61,23 @@ export class ServersService {
       this.leases.findLease(),
     ]);
     const all = servers.flatMap((server) => server.components);
-    const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds) === 'ok';
+    const isLive = (component: ComponentRecord) =>
+      heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds) === 'ok';
     const live = all.filter(isLive);
-    const expectedVersion = newestVersion((live.length > 0 ? live : all).map((component) => component.version));
-    const liveBackupExists = settings.automaticFailover && live.some((c) => c.type === 'service' && c.id !== lease.holder);
+    const expectedVersion = newestVersion(
+      (live.length > 0 ? live : all).map((component) => component.version),
+    );
+    const liveBackupExists =
+      settings.automaticFailover && live.some((c) => c.type === 'service' && c.id !== lease.holder);
 
     const components = servers.flatMap((server) =>
       server.components.map((component): EvaluatedComponent => {
         const checks: ComponentChecks = {
           heartbeat: heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds),
           version: versionCheck(component.version, expectedVersion),
-          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken) ? 'ok' : 'decryption-failure',
+          encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
+            ? 'ok'
+            : 'decryption-failure',
           machineKey:
             component.type === 'web'
               ? this.crypto.opensMachineToken(component.machineToken)
@@ -146,7 +152,12 @@ export class ServersService {
  * backup: another live service component, ready to take over, when automatic failover is on;
  * inactive: failover is off, or the component is stale. Web components have no role.
  */
-function roleOf(component: ComponentRecord, lease: LeaseRecord, automaticFailover: boolean, live: boolean): Role | null {
+function roleOf(
+  component: ComponentRecord,
+  lease: LeaseRecord,
+  automaticFailover: boolean,
+  live: boolean,
+): Role | null {
   if (component.type !== 'service') return null;
   if (lease.holder === component.id) return 'primary';
   return automaticFailover && live && !component.addedManually ? 'backup' : 'inactive';
@@ -159,7 +170,8 @@ function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
     type: component.type,
     role: evaluated.role,
     version: component.version,
-    lastHeartbeatAt: component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
+    lastHeartbeatAt:
+      component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
     addedManually: component.addedManually,
     status: evaluated.status,
     checks: evaluated.checks,

@@ -34,9 +34,18 @@ export class ClusterSettingsController {
       staleTimeoutSeconds: form.value.staleTimeoutSeconds,
     };
     const again = (state: Partial<SettingsFormState>, status: number) =>
-      response.status(status).render('settings/configure', settingsFormModel({ values: entered, errors: {}, warnings: [], ...state } as SettingsFormState));
+      response
+        .status(status)
+        .render(
+          'settings/configure',
+          settingsFormModel({ values: entered, errors: {}, warnings: [], ...state } as SettingsFormState),
+        );
 
-    if (!form.valid) return again({ errors: form.errors, revision: Number(form.value.revision) || 0 }, HttpStatus.BAD_REQUEST);
+    if (!form.valid)
+      return again(
+        { errors: form.errors, revision: Number(form.value.revision) || 0 },
+        HttpStatus.BAD_REQUEST,
+      );
     try {
       await this.settings.update({
         values: {
@@ -50,12 +59,18 @@ export class ClusterSettingsController {
       });
     } catch (error) {
       if (error instanceof SettingsInvalidError) {
-        return again({ errors: error.fieldErrors, revision: Number(form.value.revision) }, HttpStatus.BAD_REQUEST);
+        return again(
+          { errors: error.fieldErrors, revision: Number(form.value.revision) },
+          HttpStatus.BAD_REQUEST,
+        );
       }
       if (error instanceof SettingsConflictError) {
         // Shown with what this person entered and the revision now current: saving again is a deliberate choice.
         const current = await this.settings.get();
-        return again({ conflict: { current, message: error.message }, revision: current.revision }, HttpStatus.CONFLICT);
+        return again(
+          { conflict: { current, message: error.message }, revision: current.revision },
+          HttpStatus.CONFLICT,
+        );
       }
       throw error;
     }

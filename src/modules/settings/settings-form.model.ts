@@ -4,7 +4,12 @@ import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_STALE_TIMEOUT_SECONDS } from './sett
 
 export interface SettingsFormState {
   /** As saved, or as entered (numbers as typed) when the form comes back with messages. */
-  values: { loadBalancing: boolean; automaticFailover: boolean; heartbeatFrequencySeconds: number | string; staleTimeoutSeconds: number | string };
+  values: {
+    loadBalancing: boolean;
+    automaticFailover: boolean;
+    heartbeatFrequencySeconds: number | string;
+    staleTimeoutSeconds: number | string;
+  };
   revision: number;
   errors: Partial<Record<SettingsField | string, string>>;
   warnings: string[];

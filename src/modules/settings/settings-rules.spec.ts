@@ -1,6 +1,11 @@
 import { describeChanges, settingsErrors, settingsWarnings, SettingsValues } from './settings-rules';
 
-const defaults: SettingsValues = { loadBalancing: false, automaticFailover: true, heartbeatFrequencySeconds: 30, staleTimeoutSeconds: 300 };
+const defaults: SettingsValues = {
+  loadBalancing: false,
+  automaticFailover: true,
+  heartbeatFrequencySeconds: 30,
+  staleTimeoutSeconds: 300,
+};
 
 describe('settings rules', () => {
   it('accepts the defaults without a warning', () => {
@@ -29,14 +34,15 @@ describe('settings rules', () => {
     expect(settingsErrors({ ...defaults, heartbeatFrequencySeconds: 60, staleTimeoutSeconds: 179 })).toEqual({
       staleTimeoutSeconds: 'must be at least three heartbeats (180 seconds with a 60-second heartbeat)',
     });
-    expect(settingsErrors({ ...defaults, heartbeatFrequencySeconds: 60, staleTimeoutSeconds: 180 })).toEqual({});
+    expect(settingsErrors({ ...defaults, heartbeatFrequencySeconds: 60, staleTimeoutSeconds: 180 })).toEqual(
+      {},
+    );
   });
 
   it('describes what changed, and only that', () => {
-    expect(describeChanges(defaults, { ...defaults, heartbeatFrequencySeconds: 5, automaticFailover: false })).toEqual([
-      'automatic failover on → off',
-      'heartbeat frequency 30 s → 5 s',
-    ]);
+    expect(
+      describeChanges(defaults, { ...defaults, heartbeatFrequencySeconds: 5, automaticFailover: false }),
+    ).toEqual(['automatic failover on → off', 'heartbeat frequency 30 s → 5 s']);
     expect(describeChanges(defaults, defaults)).toEqual([]);
   });
 });
