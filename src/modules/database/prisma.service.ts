@@ -51,6 +51,14 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
       : Prisma.raw(`CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`);
   }
 
+  /** The database's current time, in milliseconds since the epoch. */
+  async databaseNowMs(): Promise<number> {
+    const rows = await this.client.$queryRaw<
+      { now_ms: bigint | number }[]
+    >`SELECT ${this.nowMsSql()} AS now_ms`;
+    return Number(rows[0].now_ms);
+  }
+
   /** Last of all, so that shutdown work (releasing the primary lease) can still use the database. */
   async onApplicationShutdown(): Promise<void> {
     await this.client.$disconnect();

@@ -1,4 +1,6 @@
+import { relativeTime } from '../servers/overview-page.model';
 import type { ClusterEvent, EventKind } from './event';
+import type { EventsPage } from './events.service';
 
 const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'error' | 'info' }> = {
   'component-registered': { label: 'Registered', level: 'info' },
@@ -13,23 +15,19 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
 };
 
 /** Display rows for the events list and the overview's recent events. */
-export function eventRows(events: ClusterEvent[]) {
+export function eventRows(events: ClusterEvent[], nowMs: number) {
   return events.map((event) => ({
     ...event,
+    relative: relativeTime(Date.parse(event.occurredAt), nowMs),
     label: LABELS[event.kind].label,
     level: LABELS[event.kind].level,
     component: event.componentType ? `${event.componentType === 'web' ? 'Web' : 'Service'}` : null,
   }));
 }
 
-export function eventsPageModel(result: {
-  events: ClusterEvent[];
-  page: number;
-  pageCount: number;
-  total: number;
-}) {
+export function eventsPageModel(result: EventsPage) {
   return {
-    events: eventRows(result.events),
+    events: eventRows(result.events, result.nowMs),
     total: result.total,
     page: result.page,
     pageCount: result.pageCount,

@@ -50,6 +50,10 @@ export class EventsRepository {
     }));
   }
 
+  databaseNowMs(): Promise<number> {
+    return this.prisma.databaseNowMs();
+  }
+
   async countAll(): Promise<number> {
     return this.prisma.client.event.count();
   }

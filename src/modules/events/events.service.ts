@@ -4,6 +4,24 @@ import { EventsRepository } from './events.repository';
 
 export const EVENTS_PAGE_SIZE = 50;
 
+export interface EventsPage {
+  events: ClusterEvent[];
+  page: number;
+  pageCount: number;
+  total: number;
+  /** The database's time when the page was read, for relative times. */
+  nowMs: number;
+}
+
+export interface EventsPage {
+  events: ClusterEvent[];
+  page: number;
+  pageCount: number;
+  total: number;
+  /** The database's time when the page was read, for relative times. */
+  nowMs: number;
+}
+
 /** The cluster's history: administrator actions recorded here, health-checker events by the primary. */
 @Injectable()
 export class EventsService {
@@ -17,13 +35,11 @@ export class EventsService {
     return this.events.findNewest(limit);
   }
 
-  async page(
-    page: number,
-  ): Promise<{ events: ClusterEvent[]; page: number; pageCount: number; total: number }> {
-    const total = await this.events.countAll();
+  async page(page: number): Promise<EventsPage> {
+    const [total, nowMs] = await Promise.all([this.events.countAll(), this.events.databaseNowMs()]);
     const pageCount = Math.max(1, Math.ceil(total / EVENTS_PAGE_SIZE));
     const current = Math.min(page, pageCount);
     const events = await this.events.findNewest(EVENTS_PAGE_SIZE, (current - 1) * EVENTS_PAGE_SIZE);
-    return { events, page: current, pageCount, total };
+    return { events, page: current, pageCount, total, nowMs };
   }
 }

@@ -31,7 +31,7 @@ export class ClusterOverviewController {
     const warnings = this.settings.warnings(overview.report.configuration);
     return {
       title: 'Cluster Overview',
-      ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent) }),
+      ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent, overview.nowMs) }),
     };
   }
 }

@@ -73,6 +73,7 @@ export function overviewPageModel(
       staleTimeout: describeDuration(configuration.staleTimeoutSeconds),
       automaticFailoverOn: configuration.automaticFailover,
       primaryServer: configuration.primaryServer,
+      primaryProblem: primaryProblem(report),
       primaryEpoch: overview.lease.epoch,
       backupServers: configuration.backupServers.join(', '),
       warnings: extras.warnings,
@@ -121,4 +122,17 @@ function keyModel(check: KeyCheck) {
   return check === 'ok'
     ? { label: 'In sync', badge: BADGES.ok }
     : { label: 'Decryption failure', badge: BADGES.error };
+}
+
+/** Said beside the primary server when it is not doing its job. */
+function primaryProblem(report: ClusterOverview['report']): string | null {
+  const primary = report.servers
+    .flatMap((server) => server.components)
+    .find((component) => component.role === 'primary');
+  if (!primary || primary.checks.heartbeat === 'ok') return null;
+  if (!report.configuration.automaticFailover)
+    return 'stale, and automatic failover is disabled: nobody takes over';
+  return report.configuration.backupServers.length > 0
+    ? 'stale: a backup takes over when its lease expires'
+    : 'stale, with no live backup to take over';
 }

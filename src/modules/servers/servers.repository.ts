@@ -41,11 +41,8 @@ export class ServersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** The database's current time, in milliseconds since the epoch. */
-  async databaseNowMs(): Promise<number> {
-    const rows = await this.prisma.client.$queryRaw<
-      { now_ms: bigint | number }[]
-    >`SELECT ${this.prisma.nowMsSql()} AS now_ms`;
-    return Number(rows[0].now_ms);
+  databaseNowMs(): Promise<number> {
+    return this.prisma.databaseNowMs();
   }
 
   /**
