@@ -203,6 +203,16 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     await agent.get('/administration/cluster/events?page=abc').expect(400);
   });
 
+  it('removes events older than the retention period at its next run', async () => {
+    const prisma = node.app.get(PrismaService).client;
+    const old = await prisma.event.create({
+      data: { occurredAtMs: 1_000n, kind: 'component-stale', message: 'from long ago' },
+    });
+    await tick();
+    expect(await prisma.event.findUnique({ where: { id: old.id } })).toBeNull();
+    expect(await prisma.event.count()).toBeGreaterThan(0);
+  });
+
   it('answers the events API with a bounded, validated limit', async () => {
     expect(await events(2)).toHaveLength(2);
     for (const bad of ['0', '501', 'x', '1.5']) {
