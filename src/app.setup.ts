@@ -1,13 +1,16 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import cookieParser from 'cookie-parser';
 import cookieSession from 'cookie-session';
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
 import hbs from 'hbs';
 import helmet from 'helmet';
 import Keygrip from 'keygrip';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireContentType } from './common/content-type.middleware';
+import { mostBasicMessage } from './common/form-validation';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
 import { KeyCrypto } from './modules/verification/key-crypto';
 
@@ -30,6 +33,8 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   app.useStaticAssets(join(ROOT, 'public'), { prefix: '/static/', maxAge: '1h' });
+  app.use('/login', loginRateLimit());
+  app.use(requireContentType);
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(cookieParser());
@@ -43,7 +48,16 @@ export function configureApp(app: NestExpressApplication): void {
       maxAge: SESSION_LIFETIME_MS,
     }),
   );
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // One message per field, the most basic first ("must not be empty" before "at most 100 characters").
+      exceptionFactory: (errors: ValidationError[]) =>
+        new BadRequestException(errors.map((error) => mostBasicMessage(error.constraints ?? {}) ?? `${error.property} is not valid`).join('; ')),
+    }),
+  );
   configureViews(app);
 }
 
@@ -57,4 +71,27 @@ function configureViews(app: NestExpressApplication): void {
     hbs.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(join(partials, file), 'utf8'));
   }
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+}
+
+/**
+ * Failed sign-ins are limited per client address: 10 in 15 minutes, then 429 until the window passes.
+ * Kept in this node's memory: behind a load balancer each node counts on its own.
+ */
+function loginRateLimit() {
+  const windowMinutes = 15;
+  return rateLimit({
+    windowMs: windowMinutes * 60 * 1000,
+    limit: 10,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skip: (request) => request.method !== 'POST',
+    handler: (_request, response) => {
+      response.status(429).render('errors/error', {
+        title: 'Too many attempts',
+        status: 429,
+        message: `Too many failed sign-in attempts from your address. Try again in ${windowMinutes} minutes.`,
+      });
+    },
+  });
 }

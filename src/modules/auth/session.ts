@@ -8,6 +8,8 @@ export interface SessionData {
   username?: string;
   /** Milliseconds since the epoch; checked on every request, since cookie expiry is up to the browser. */
   expiresAtMs?: number;
+  /** A one-time message for the next page (after a redirect): what was just done. */
+  flash?: string;
 }
 
 export const SESSION_COOKIE = 'cluster.session';
@@ -24,4 +26,16 @@ export function signedInUser(request: Request, nowMs: number): { id: string; use
   if (!session.userId || !session.username || !session.expiresAtMs || session.expiresAtMs <= nowMs)
     return null;
   return { id: session.userId, username: session.username };
+}
+
+export function setFlash(request: Request, message: string): void {
+  sessionOf(request).flash = message;
+}
+
+/** The one-time message, removed from the session as it is read. */
+export function takeFlash(request: Request): string | null {
+  const session = sessionOf(request);
+  const message = session.flash ?? null;
+  delete session.flash;
+  return message;
 }

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Clock } from '../../common/clock';
 import { isApiRequest } from './admin.guard';
 import { CsrfService } from './csrf.service';
-import { signedInUser } from './session';
+import { signedInUser, takeFlash } from './session';
 
 /** What the layout needs on every page: who is signed in, and a CSRF token for the sign-out form. */
 @Injectable()
@@ -18,6 +18,7 @@ export class ViewLocalsMiddleware implements NestMiddleware {
       const user = signedInUser(request, this.clock.now().getTime());
       response.locals.currentUser = user?.username ?? null;
       if (user) response.locals.csrfToken = this.csrf.token(request, response);
+      if (user && request.method === 'GET') response.locals.flash = takeFlash(request);
     }
     next();
   }

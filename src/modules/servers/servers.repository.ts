@@ -35,6 +35,27 @@ export interface ComponentRegistration {
   machineToken: string | null;
 }
 
+export interface ManualComponent {
+  serverName: string;
+  os: string;
+  ipAddress: string;
+  type: ComponentType;
+  version: string;
+  encryptionToken: string;
+  machineToken: string | null;
+}
+
+export type ManualAddResult =
+  | { added: true; id: string }
+  | { added: false; reason: 'duplicate' }
+  | { added: false; reason: 'server-differs'; os: string; ipAddress: string };
+
+export interface RemovedComponent {
+  serverName: string;
+  type: ComponentType;
+  serverRemoved: boolean;
+}
+
 /** Servers and their components. Heartbeat times come from the database's clock, never a node's. */
 @Injectable()
 export class ServersRepository {
@@ -75,6 +96,48 @@ export class ServersRepository {
     const updated = await this.prisma.client.$executeRaw`
       UPDATE components SET last_heartbeat_at_ms = ${this.prisma.nowMsSql()} WHERE id = ${componentId}`;
     return updated > 0;
+  }
+
+  /**
+   * Adds a component that never heartbeats, for an administrator trying out the page. Each statement is
+   * atomic on its own and none leaves anything half-made: the server is created only if it did not exist,
+   * and a server that existed with another operating system or address, or that already has a component
+   * of this type, is left as it was.
+   */
+  async addManualComponent(manual: ManualComponent): Promise<ManualAddResult> {
+    await this.prisma.client.$executeRaw`
+      INSERT INTO servers (id, name, os, ip_address, created_at)
+      VALUES (${randomUUID()}, ${manual.serverName}, ${manual.os}, ${manual.ipAddress}, ${new Date()})
+      ON CONFLICT (name) DO NOTHING`;
+    const server = await this.prisma.client.server.findUniqueOrThrow({ where: { name: manual.serverName } });
+    if (server.os !== manual.os || server.ipAddress !== manual.ipAddress) {
+      return { added: false, reason: 'server-differs', os: server.os, ipAddress: server.ipAddress };
+    }
+    const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
+      INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
+                              registered_at_ms, last_heartbeat_at_ms)
+      VALUES (${randomUUID()}, ${server.id}, ${manual.type}, ${manual.version}, ${manual.encryptionToken},
+              ${manual.machineToken}, true, ${this.prisma.nowMsSql()}, NULL)
+      ON CONFLICT (server_id, type) DO NOTHING
+      RETURNING id`;
+    return rows.length === 1 ? { added: true, id: rows[0].id } : { added: false, reason: 'duplicate' };
+  }
+
+  /**
+   * Deletes a component, and its server when it was the server's last one, in one transaction that
+   * starts with the delete (so SQLite takes its write lock at once). Null when there is no such component.
+   */
+  async removeComponent(id: string): Promise<RemovedComponent | null> {
+    return this.prisma.client.$transaction(async (tx) => {
+      const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
+        DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
+      if (deleted.length === 0) return null;
+      const serverId = deleted[0].server_id;
+      const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
+      const emptied = await tx.$executeRaw`
+        DELETE FROM servers WHERE id = ${serverId} AND NOT EXISTS (SELECT 1 FROM components WHERE server_id = ${serverId})`;
+      return { serverName: server.name, type: deleted[0].type as ComponentType, serverRemoved: emptied > 0 };
+    });
   }
 
   async findAllWithComponents(): Promise<ServerRecord[]> {

@@ -1,0 +1,23 @@
+import { Body, Controller, Delete, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Actor } from '../auth/actor.decorator';
+import { ComponentsService } from './components.service';
+import { AddComponentDto } from './dto/add-component.dto';
+
+@Controller('api/cluster/components')
+export class ComponentsApiController {
+  constructor(private readonly components: ComponentsService) {}
+
+  /** 201 with the new component's id; 400 naming a bad field; 409 when the server already has one of that type. */
+  @Post()
+  async add(@Body() body: AddComponentDto, @Actor() actor: string) {
+    const { id } = await this.components.add(body, actor);
+    return { id, ...body, addedManually: true };
+  }
+
+  /** 204; 404 when there is no such component. */
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async remove(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @Actor() actor: string): Promise<void> {
+    await this.components.remove(id, actor);
+  }
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Render, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { validateForm } from '../../common/form-validation';
+import { Actor } from '../auth/actor.decorator';
+import { setFlash } from '../auth/session';
+import { ComponentConflictError } from './components.errors';
+import { ComponentsService } from './components.service';
+import { AddComponentDto } from './dto/add-component.dto';
+
+const FORM_VIEW = 'servers/add-component';
+const CONFIRM_VIEW = 'servers/remove-component';
+
+@Controller('administration/cluster/components')
+export class ComponentsController {
+  constructor(private readonly components: ComponentsService) {}
+
+  @Get('add')
+  @Render(FORM_VIEW)
+  showAddForm() {
+    return { title: 'Add a component by hand', values: { type: 'web' }, errors: {} };
+  }
+
+  @Post('add')
+  async add(@Body() body: unknown, @Actor() actor: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const form = validateForm(AddComponentDto, body);
+    const again = (errors: Record<string, string>, status: number) =>
+      response.status(status).render(FORM_VIEW, { title: 'Add a component by hand', values: enteredValues(body), errors });
+    if (!form.valid) return again(form.errors, HttpStatus.BAD_REQUEST);
+    try {
+      await this.components.add(form.value, actor);
+    } catch (error) {
+      if (error instanceof ComponentConflictError) return again({ [error.field]: error.message.replace(/^\w+: /, '') }, HttpStatus.CONFLICT);
+      throw error;
+    }
+    setFlash(request, `Added a ${form.value.type} component to ${form.value.serverName} by hand. It never sends a heartbeat.`);
+    response.redirect(303, '/administration/cluster');
+  }
+
+  @Get(':id/remove')
+  @Render(CONFIRM_VIEW)
+  async confirmRemoval(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+    return { title: 'Remove a component', ...(await this.components.previewRemoval(id)) };
+  }
+
+  @Post(':id/remove')
+  async remove(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Body() body: unknown,
+    @Actor() actor: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    if ((body as Record<string, unknown> | undefined)?.confirm !== 'yes') {
+      const preview = await this.components.previewRemoval(id);
+      response.status(HttpStatus.BAD_REQUEST).render(CONFIRM_VIEW, {
+        title: 'Remove a component',
+        ...preview,
+        error: 'Confirm the removal with the button below.',
+      });
+      return;
+    }
+    const removed = await this.components.remove(id, actor);
+    setFlash(request, `Removed the ${removed.typeLabel.toLowerCase()} component of ${removed.serverName}. ${removed.consequences[0]}`);
+    response.redirect(303, '/administration/cluster');
+  }
+}
+
+/** What the person typed, as text, to show the form again (never re-interpreted). */
+function enteredValues(body: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (typeof body !== 'object' || body === null) return values;
+  for (const field of ['serverName', 'os', 'ipAddress', 'type', 'version']) {
+    const value = (body as Record<string, unknown>)[field];
+    if (typeof value === 'string') values[field] = value.slice(0, 1000);
+  }
+  return values;
+}
