@@ -106,7 +106,7 @@ function consequencesOf(target: EvaluatedComponent, all: EvaluatedComponent[], h
   if (role === 'primary') {
     said.push(
       otherLiveServices.length > 0
-        ? 'It is the primary service component: a backup takes over once the primary lease expires (the stale timeout).'
+        ? 'It is the primary service component: its lease ends with it, and a backup takes over at its next heartbeat.'
         : 'It is the primary service component, and no other live service component can take over: cluster-wide work stops until one runs.',
     );
   } else if (role === 'backup' && otherLiveServices.filter((other) => other.role === 'backup').length === 0) {

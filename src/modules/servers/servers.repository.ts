@@ -124,14 +124,17 @@ export class ServersRepository {
   }
 
   /**
-   * Deletes a component, and its server when it was the server's last one, in one transaction that
-   * starts with the delete (so SQLite takes its write lock at once). Null when there is no such component.
+   * Deletes a component, and its server when it was the server's last one, and ends the primary lease if
+   * the component held it, in one transaction that starts with the delete (so SQLite takes its write lock
+   * at once). Null when there is no such component.
    */
   async removeComponent(id: string): Promise<RemovedComponent | null> {
     return this.prisma.client.$transaction(async (tx) => {
       const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
         DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
       if (deleted.length === 0) return null;
+      // Removing the primary's component ends its lease, so that a backup takes over at its next heartbeat.
+      await tx.$executeRaw`UPDATE leases SET expires_at_ms = 0 WHERE holder = ${id}`;
       const serverId = deleted[0].server_id;
       const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
       const emptied = await tx.$executeRaw`
