@@ -55,7 +55,11 @@ export function configureApp(app: NestExpressApplication): void {
       transform: true,
       // One message per field, the most basic first ("must not be empty" before "at most 100 characters").
       exceptionFactory: (errors: ValidationError[]) =>
-        new BadRequestException(errors.map((error) => mostBasicMessage(error.constraints ?? {}) ?? `${error.property} is not valid`).join('; ')),
+        new BadRequestException(
+          errors
+            .map((error) => mostBasicMessage(error.constraints ?? {}) ?? `${error.property} is not valid`)
+            .join('; '),
+        ),
     }),
   );
   configureViews(app);

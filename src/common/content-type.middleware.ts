@@ -10,7 +10,8 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 export function requireContentType(request: Request, _response: Response, next: NextFunction): void {
   if (!WITH_BODY.has(request.method)) return next();
   const api = request.path === '/api' || request.path.startsWith('/api/');
-  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
   if (api && hasBody && !request.is('application/json')) {
     return next(new UnsupportedMediaTypeException('Send the body as JSON (Content-Type: application/json).'));
   }

@@ -1,17 +1,8 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, listen } from '../support/browser';
 import { seedServer } from '../support/seed';
 import { ADMIN_PASSWORD, randomKeys, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('the Cluster Overview in a real browser', () => {
   jest.setTimeout(60_000);
@@ -33,12 +24,8 @@ describe('the Cluster Overview in a real browser', () => {
       keys: randomKeys(),
       components: [{ type: 'web', heartbeatAgoMs: 1_000 }],
     });
-    await new Promise<void>((resolve) => node.app.getHttpServer().listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(node.app.getHttpServer().address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_FLAGS,
-    });
+    baseUrl = await listen(node);
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

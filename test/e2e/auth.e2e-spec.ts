@@ -161,3 +161,60 @@ describe('a session signed on one node', () => {
     }
   });
 });
+
+describe('sign-in attempts', () => {
+  it('are limited to ten failures per address, after which even the right password waits', async () => {
+    const database = await createTestDatabase('sqlite');
+    const node = await startTestApp(database);
+    try {
+      const agent = request.agent(node.http);
+      const csrf = csrfTokenIn((await agent.get('/login').expect(200)).text);
+      const attempt = (password: string) =>
+        agent.post('/login').type('form').send({ _csrf: csrf, username: 'Admin', password });
+      for (let i = 0; i < 10; i += 1) await attempt(`guess-${i}`).expect(401);
+      const limited = await attempt(ADMIN_PASSWORD).expect(429);
+      expect(limited.text).toContain('Too many failed sign-in attempts');
+      expect(limited.headers['ratelimit-policy']).toBeDefined();
+    } finally {
+      await node.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('security headers and error pages', () => {
+  let database: TestDatabase;
+  let node: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    node = await startTestApp(database);
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await database?.drop();
+  });
+
+  it('sets helmet headers, including a content security policy without inline scripts', async () => {
+    const { headers } = await request(node.http).get('/login').expect(200);
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('answers an unknown page with the error page and an unknown API route with JSON, neither with internals', async () => {
+    const agent = await signedInAgent(node);
+    const page = await agent.get('/administration/no-such-page').expect(404);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.text).toContain('<h1>Error 404</h1>');
+    expect(page.text).not.toMatch(/at .*\.(js|ts):\d+/);
+    const api = await request(node.http).get('/api/no-such-route').set('X-ApiKey', API_KEY).expect(404);
+    expect(api.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Cannot GET /api/no-such-route',
+    });
+  });
+});

@@ -17,7 +17,10 @@ export class ComponentsApiController {
   /** 204; 404 when there is no such component. */
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async remove(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @Actor() actor: string): Promise<void> {
+  async remove(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Actor() actor: string,
+  ): Promise<void> {
     await this.components.remove(id, actor);
   }
 }

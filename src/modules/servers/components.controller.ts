@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Render, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Render,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
@@ -21,18 +32,29 @@ export class ComponentsController {
   }
 
   @Post('add')
-  async add(@Body() body: unknown, @Actor() actor: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+  async add(
+    @Body() body: unknown,
+    @Actor() actor: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
     const form = validateForm(AddComponentDto, body);
     const again = (errors: Record<string, string>, status: number) =>
-      response.status(status).render(FORM_VIEW, { title: 'Add a component by hand', values: enteredValues(body), errors });
+      response
+        .status(status)
+        .render(FORM_VIEW, { title: 'Add a component by hand', values: enteredValues(body), errors });
     if (!form.valid) return again(form.errors, HttpStatus.BAD_REQUEST);
     try {
       await this.components.add(form.value, actor);
     } catch (error) {
-      if (error instanceof ComponentConflictError) return again({ [error.field]: error.message.replace(/^\w+: /, '') }, HttpStatus.CONFLICT);
+      if (error instanceof ComponentConflictError)
+        return again({ [error.field]: error.message.replace(/^\w+: /, '') }, HttpStatus.CONFLICT);
       throw error;
     }
-    setFlash(request, `Added a ${form.value.type} component to ${form.value.serverName} by hand. It never sends a heartbeat.`);
+    setFlash(
+      request,
+      `Added a ${form.value.type} component to ${form.value.serverName} by hand. It never sends a heartbeat.`,
+    );
     response.redirect(303, '/administration/cluster');
   }
 
@@ -60,7 +82,10 @@ export class ComponentsController {
       return;
     }
     const removed = await this.components.remove(id, actor);
-    setFlash(request, `Removed the ${removed.typeLabel.toLowerCase()} component of ${removed.serverName}. ${removed.consequences[0]}`);
+    setFlash(
+      request,
+      `Removed the ${removed.typeLabel.toLowerCase()} component of ${removed.serverName}. ${removed.consequences[0]}`,
+    );
     response.redirect(303, '/administration/cluster');
   }
 }

@@ -38,12 +38,18 @@ export class ComponentsService {
       machineToken: input.type === 'web' ? this.crypto.makeMachineToken() : null,
     });
     if (!result.added && result.reason === 'duplicate') {
-      throw new ComponentConflictError('type', `server ${input.serverName} already has a ${input.type} component`);
+      throw new ComponentConflictError(
+        'type',
+        `server ${input.serverName} already has a ${input.type} component`,
+      );
     }
     if (!result.added) {
       const field = result.os !== input.os ? 'os' : 'ipAddress';
       const existing = field === 'os' ? result.os : result.ipAddress;
-      throw new ComponentConflictError(field, `server ${input.serverName} exists with ${field === 'os' ? 'operating system' : 'IP address'} "${existing}"; use the same value, or another server name`);
+      throw new ComponentConflictError(
+        field,
+        `server ${input.serverName} exists with ${field === 'os' ? 'operating system' : 'IP address'} "${existing}"; use the same value, or another server name`,
+      );
     }
     await this.events.record({
       kind: 'component-added',
@@ -65,7 +71,11 @@ export class ComponentsService {
       serverName: target.server.name,
       typeLabel: target.component.type === 'web' ? 'Web' : 'Service',
       addedManually: target.component.addedManually,
-      consequences: consequencesOf(target, evaluation.components, evaluation.settings.heartbeatFrequencySeconds),
+      consequences: consequencesOf(
+        target,
+        evaluation.components,
+        evaluation.settings.heartbeatFrequencySeconds,
+      ),
     };
   }
 
@@ -85,7 +95,11 @@ export class ComponentsService {
   }
 }
 
-function consequencesOf(target: EvaluatedComponent, all: EvaluatedComponent[], heartbeatSeconds: number): string[] {
+function consequencesOf(
+  target: EvaluatedComponent,
+  all: EvaluatedComponent[],
+  heartbeatSeconds: number,
+): string[] {
   const { component, server, role } = target;
   const said: string[] = [];
   const live = target.checks.heartbeat === 'ok';
@@ -96,12 +110,18 @@ function consequencesOf(target: EvaluatedComponent, all: EvaluatedComponent[], h
       `Its node is still running: it registers again at its next heartbeat (within ${describeDuration(heartbeatSeconds)}). To take the server out for good, stop its node first.`,
     );
   } else if (live) {
-    said.push('Its node is still running: it registers again at the next web request that reaches it. To take the server out for good, stop its node first.');
+    said.push(
+      'Its node is still running: it registers again at the next web request that reaches it. To take the server out for good, stop its node first.',
+    );
   } else {
     said.push('Its node has stopped sending heartbeats; if it starts again, it registers again.');
   }
   const otherLiveServices = all.filter(
-    (other) => other !== target && other.component.type === 'service' && !other.component.addedManually && other.checks.heartbeat === 'ok',
+    (other) =>
+      other !== target &&
+      other.component.type === 'service' &&
+      !other.component.addedManually &&
+      other.checks.heartbeat === 'ok',
   );
   if (role === 'primary') {
     said.push(
@@ -110,8 +130,11 @@ function consequencesOf(target: EvaluatedComponent, all: EvaluatedComponent[], h
         : 'It is the primary service component, and no other live service component can take over: cluster-wide work stops until one runs.',
     );
   } else if (role === 'backup' && otherLiveServices.filter((other) => other.role === 'backup').length === 0) {
-    said.push('It is the last backup service component: the cluster is left with no backup until another runs.');
+    said.push(
+      'It is the last backup service component: the cluster is left with no backup until another runs.',
+    );
   }
-  if (server.components.length === 1) said.push(`It is the last component of ${server.name}, so the server leaves the list too.`);
+  if (server.components.length === 1)
+    said.push(`It is the last component of ${server.name}, so the server leaves the list too.`);
   return said;
 }

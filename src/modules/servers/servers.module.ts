@@ -8,7 +8,12 @@ import { ServersRepository } from './servers.repository';
 import { ServersService } from './servers.service';
 
 @Module({
-  controllers: [ClusterOverviewController, ClusterApiController, ComponentsController, ComponentsApiController],
+  controllers: [
+    ClusterOverviewController,
+    ClusterApiController,
+    ComponentsController,
+    ComponentsApiController,
+  ],
   providers: [ServersRepository, ServersService, ComponentsService],
   exports: [ServersRepository, ServersService],
 })

@@ -35,6 +35,8 @@ export class AddComponentDto {
   @IsString({ message: 'version must be text' })
   @IsNotEmpty({ message: 'version must not be empty' })
   @MaxLength(50, { message: 'version must be at most 50 characters' })
-  @Matches(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, { message: 'version must look like 1.2.3 (letters, digits, . + _ -)' })
+  @Matches(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, {
+    message: 'version must look like 1.2.3 (letters, digits, . + _ -)',
+  })
   version: string;
 }

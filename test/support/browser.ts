@@ -1,0 +1,25 @@
+import { chromium, type Browser } from 'playwright-core';
+import type { TestApp } from './test-app';
+
+/** Debian's Chromium, headless, with the flags this closed network needs (see ../shared/spec/toolchain.md). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Makes a test app listen on a free loopback port, for the browser; returns its base URL. */
+export async function listen(node: TestApp): Promise<string> {
+  const server = node.app.getHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
