@@ -37,7 +37,7 @@ describe('a component named with markup, in a real browser', () => {
 
   /** No script of the name ran, and none of its markup became an element. */
   const expectInert = async () => {
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('main img, main script').count()).toBe(0);
     expect(dialogs).toEqual([]);
   };
