@@ -13,15 +13,6 @@ export interface EventsPage {
   nowMs: number;
 }
 
-export interface EventsPage {
-  events: ClusterEvent[];
-  page: number;
-  pageCount: number;
-  total: number;
-  /** The database's time when the page was read, for relative times. */
-  nowMs: number;
-}
-
 /** The cluster's history: administrator actions recorded here, health-checker events by the primary. */
 @Injectable()
 export class EventsService {

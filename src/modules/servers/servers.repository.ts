@@ -35,15 +35,8 @@ export interface ComponentRegistration {
   machineToken: string | null;
 }
 
-export interface ManualComponent {
-  serverName: string;
-  os: string;
-  ipAddress: string;
-  type: ComponentType;
-  version: string;
-  encryptionToken: string;
-  machineToken: string | null;
-}
+/** A component an administrator adds by hand: the same facts a node registers with. */
+export type ManualComponent = ComponentRegistration;
 
 export type ManualAddResult =
   | { added: true; id: string }
