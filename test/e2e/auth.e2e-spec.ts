@@ -136,6 +136,29 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
     expect(content).not.toContain(ADMIN_PASSWORD);
   });
 
+  it('answers /metrics without a login, in Prometheus text, with counts and no names or secrets', async () => {
+    await request(node.http).get('/health').expect(200);
+    const metrics = await request(node.http).get('/metrics').expect(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.text).toMatch(/^cluster_components\{type="web",status="ok"\} 1$/m);
+    expect(metrics.text).toMatch(/^cluster_components\{type="service",status="ok"\} 1$/m);
+    expect(metrics.text).toMatch(/^cluster_primary_epoch 1$/m);
+    expect(metrics.text).toMatch(/^cluster_node_is_primary 1$/m);
+    expect(metrics.text).toMatch(/^cluster_heartbeats_written_total\{type="service"\} [1-9]/m);
+    expect(metrics.text).toMatch(
+      /^http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} [1-9]/m,
+    );
+    for (const secret of [
+      node.keys.encryptionKey.toString('hex'),
+      node.keys.machineKey.toString('hex'),
+      'e2e-node',
+      '10.1.0.1',
+      API_KEY,
+    ]) {
+      expect(metrics.text).not.toContain(secret);
+    }
+  });
+
   it('answers /health without a login and without secrets', async () => {
     const health = await request(node.http).get('/health').expect(200);
     expect(health.body).toEqual({ status: 'ok', database: 'ok', server: 'e2e-node', version: '1.0.0' });

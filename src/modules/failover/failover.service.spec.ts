@@ -1,5 +1,6 @@
 import { Clock } from '../../common/clock';
 import type { SettingsValues } from '../settings/settings-rules';
+import { MetricsService } from '../ops/metrics.service';
 import { FailoverService } from './failover.service';
 import type { Fence, LeaseGrant } from './lease';
 import type { LeaseRepository } from './lease.repository';
@@ -46,16 +47,19 @@ describe('FailoverService', () => {
   let clock: ManualClock;
   let leases: ScriptedLeases;
   let sut: FailoverService;
+  let metrics: MetricsService;
 
   beforeEach(() => {
     clock = new ManualClock();
     leases = new ScriptedLeases();
-    sut = new FailoverService(leases as unknown as LeaseRepository, clock);
+    metrics = new MetricsService();
+    sut = new FailoverService(leases as unknown as LeaseRepository, clock, metrics);
   });
 
   it('becomes primary when the database grants the lease, and reports the change once', async () => {
     leases.answers = [{ epoch: 4, previousHolder: 'other' }];
     expect(await sut.renew('me', settings)).toBe(true);
+    expect((await metrics.failovers.get()).values[0].value).toBe(1);
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
     expect(sut.takePendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
     expect(sut.takePendingChange()).toBeNull();

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { MetricsService } from '../ops/metrics.service';
 import type { SettingsValues } from '../settings/settings-rules';
 import { Fence } from './lease';
 import { LeaseRepository } from './lease.repository';
@@ -30,6 +31,7 @@ export class FailoverService {
   constructor(
     private readonly leases: LeaseRepository,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** One renewal (or takeover) attempt; returns whether this component is primary afterwards. */
@@ -57,6 +59,7 @@ export class FailoverService {
     }
     if (grant.epoch !== this.epoch) {
       this.pendingChange = { epoch: grant.epoch, previousHolder: grant.previousHolder };
+      if (grant.previousHolder !== null && grant.previousHolder !== holder) this.metrics.failovers.inc();
       this.logger.log(`this service component is now primary (epoch ${grant.epoch})`);
     } else if (!this.wasPrimary) {
       this.logger.log(`this service component is primary again (epoch ${grant.epoch}, unchanged)`);

@@ -3,6 +3,7 @@ import { Clock } from '../../common/clock';
 import type { AppConfig, ComponentType } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import { describeOperatingSystem } from '../configuration/host-facts';
+import { MetricsService } from '../ops/metrics.service';
 import { ServersRepository } from '../servers/servers.repository';
 import { KeyCrypto } from '../verification/key-crypto';
 
@@ -26,6 +27,7 @@ export class HeartbeatService implements OnApplicationBootstrap {
     private readonly servers: ServersRepository,
     private readonly crypto: KeyCrypto,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,12 +59,18 @@ export class HeartbeatService implements OnApplicationBootstrap {
   }
 
   private async beat(type: ComponentType): Promise<void> {
-    const id = this.componentIds.get(type);
-    if (id === undefined) return this.register(type);
-    const stillThere = await this.servers.touchHeartbeat(id);
-    if (!stillThere) {
-      this.logger.log(`the ${type} component was removed from the cluster; registering it again`);
-      await this.register(type);
+    try {
+      const id = this.componentIds.get(type);
+      if (id === undefined) {
+        await this.register(type);
+      } else if (!(await this.servers.touchHeartbeat(id))) {
+        this.logger.log(`the ${type} component was removed from the cluster; registering it again`);
+        await this.register(type);
+      }
+      this.metrics.heartbeatsWritten.inc({ type });
+    } catch (error) {
+      this.metrics.heartbeatsFailed.inc({ type });
+      throw error;
     }
   }
 

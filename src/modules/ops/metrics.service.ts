@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * This node's Prometheus metrics. Counters are bumped where things happen (heartbeats, takeovers, HTTP
+ * requests); the cluster's state (components by type and status, the primary's epoch) is read at scrape
+ * time by the metrics controller. One registry per application instance, so tests can run several.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly heartbeatsWritten = new Counter({
+    name: 'cluster_heartbeats_written_total',
+    help: 'Heartbeats this node wrote, by component type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly heartbeatsFailed = new Counter({
+    name: 'cluster_heartbeats_failed_total',
+    help: 'Heartbeats this node failed to write, by component type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly failovers = new Counter({
+    name: 'cluster_failovers_total',
+    help: 'Times this node took the primary role over from another service component',
+    registers: [this.registry],
+  });
+  readonly components = new Gauge({
+    name: 'cluster_components',
+    help: 'Components in the cluster by type and status, as this node verifies them',
+    labelNames: ['type', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly primaryEpoch = new Gauge({
+    name: 'cluster_primary_epoch',
+    help: 'Epoch of the primary lease (grows by one at every change of primary)',
+    registers: [this.registry],
+  });
+  readonly isPrimary = new Gauge({
+    name: 'cluster_node_is_primary',
+    help: '1 while this node holds the primary role',
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request durations, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
