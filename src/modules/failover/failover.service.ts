@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { errorSummary } from '../../common/error-summary';
 import { MetricsService } from '../ops/metrics.service';
 import type { SettingsValues } from '../settings/settings-rules';
 import { Fence } from './lease';
@@ -46,9 +47,7 @@ export class FailoverService {
     try {
       grant = await this.leases.renewOrAcquire(holder, this.epoch, timeoutMs, settings.automaticFailover);
     } catch (error) {
-      this.logger.warn(
-        `could not renew the primary lease: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      );
+      this.logger.warn(`could not renew the primary lease: ${errorSummary(error)}`);
       this.noticeExpiry();
       return this.isPrimary();
     }

@@ -11,7 +11,8 @@ import type { AppConfig } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import { FailoverService } from '../failover/failover.service';
 import { LeaseLostError } from '../failover/lease';
-import { describe, HeartbeatService } from '../heartbeat/heartbeat.service';
+import { errorSummary } from '../../common/error-summary';
+import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
 import { HealthCheckerService } from './health-checker.service';
 
@@ -48,12 +49,12 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
 
   async tick(): Promise<void> {
     this.settings = await this.clusterSettings.get().catch((error: unknown) => {
-      this.logger.warn(`could not read the cluster settings: ${describe(error)}`);
+      this.logger.warn(`could not read the cluster settings: ${errorSummary(error)}`);
       return this.settings;
     });
     if (!this.settings) return;
     const componentId = await this.heartbeat.beatService().catch((error: unknown) => {
-      this.logger.warn(`service heartbeat failed: ${describe(error)}`);
+      this.logger.warn(`service heartbeat failed: ${errorSummary(error)}`);
       return this.heartbeat.serviceComponentId();
     });
     if (componentId && (await this.failover.renew(componentId, this.settings))) await this.runHealthChecker();
@@ -66,7 +67,7 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
       await this.healthChecker.run(fence, this.failover.takePendingChange());
     } catch (error) {
       if (error instanceof LeaseLostError) this.failover.leaseLost();
-      else this.logger.warn(`health check failed: ${describe(error)}`);
+      else this.logger.warn(`health check failed: ${errorSummary(error)}`);
     }
   }
 
@@ -81,7 +82,7 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
 
   private async runTick(): Promise<void> {
     this.running = this.tick().catch((error: unknown) =>
-      this.logger.error(`service tick failed: ${describe(error)}`),
+      this.logger.error(`service tick failed: ${errorSummary(error)}`),
     );
     await this.running;
     this.running = null;
@@ -99,6 +100,6 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
   async beforeApplicationShutdown(): Promise<void> {
     await this.failover
       .release()
-      .catch((error: unknown) => this.logger.warn(`could not release the lease: ${describe(error)}`));
+      .catch((error: unknown) => this.logger.warn(`could not release the lease: ${errorSummary(error)}`));
   }
 }

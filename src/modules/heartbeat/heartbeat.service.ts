@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { errorSummary } from '../../common/error-summary';
 import type { AppConfig, ComponentType } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import { describeOperatingSystem } from '../configuration/host-facts';
@@ -48,7 +49,7 @@ export class HeartbeatService implements OnApplicationBootstrap {
     this.webHeartbeatInFlight = true;
     this.beat('web')
       .then(() => (this.lastWebHeartbeatMs = nowMs))
-      .catch((error: unknown) => this.logger.warn(`web heartbeat failed: ${describe(error)}`))
+      .catch((error: unknown) => this.logger.warn(`web heartbeat failed: ${errorSummary(error)}`))
       .finally(() => (this.webHeartbeatInFlight = false));
   }
 
@@ -86,8 +87,4 @@ export class HeartbeatService implements OnApplicationBootstrap {
     });
     this.componentIds.set(type, id);
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
