@@ -1,5 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { isApiRequest } from '../modules/auth/admin.guard';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -9,7 +10,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  */
 export function requireContentType(request: Request, _response: Response, next: NextFunction): void {
   if (!WITH_BODY.has(request.method)) return next();
-  const api = request.path === '/api' || request.path.startsWith('/api/');
+  const api = isApiRequest(request);
   const hasBody =
     Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
   if (api && hasBody && !request.is('application/json')) {
