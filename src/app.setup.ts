@@ -74,7 +74,6 @@ function configureViews(app: NestExpressApplication): void {
   for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
     hbs.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(join(partials, file), 'utf8'));
   }
-  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 }
 
 /**

@@ -88,6 +88,8 @@ describe.each(databaseKinds())('managing components on %s', (kind) => {
       })
       .expect(409);
     expect(duplicate.text).toContain('id="type-error">server demo-1 already has a service component');
+    expect(duplicate.text).toContain('value="service" checked');
+    expect((await agent.get('/administration/cluster/components/add')).text).toContain('value="web" checked');
     const differs = await agent
       .post('/administration/cluster/components/add')
       .type('form')

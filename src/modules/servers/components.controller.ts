@@ -28,7 +28,7 @@ export class ComponentsController {
   @Get('add')
   @Render(FORM_VIEW)
   showAddForm() {
-    return { title: 'Add a component by hand', values: { type: 'web' }, errors: {} };
+    return addFormModel({ type: 'web' }, {});
   }
 
   @Post('add')
@@ -40,9 +40,7 @@ export class ComponentsController {
   ): Promise<void> {
     const form = validateForm(AddComponentDto, body);
     const again = (errors: Record<string, string>, status: number) =>
-      response
-        .status(status)
-        .render(FORM_VIEW, { title: 'Add a component by hand', values: enteredValues(body), errors });
+      response.status(status).render(FORM_VIEW, addFormModel(enteredValues(body), errors));
     if (!form.valid) return again(form.errors, HttpStatus.BAD_REQUEST);
     try {
       await this.components.add(form.value, actor);
@@ -88,6 +86,15 @@ export class ComponentsController {
     );
     response.redirect(303, '/administration/cluster');
   }
+}
+
+function addFormModel(values: Record<string, string>, errors: Record<string, string>) {
+  return {
+    title: 'Add a component by hand',
+    values,
+    errors,
+    typeChecked: { web: values.type === 'web', service: values.type === 'service' },
+  };
 }
 
 /** What the person typed, as text, to show the form again (never re-interpreted). */
