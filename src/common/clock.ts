@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 /**
  * Wall-clock and monotonic time behind one small class, so that tests can control time without
  * sleeping. Decisions between machines never use this clock: they use the database's (see
- * ServersRepository.databaseNowMs).
+ * PrismaService.nowMsSql and databaseNowMs).
  */
 @Injectable()
 export class Clock {

@@ -82,6 +82,13 @@ describe.each(databaseKinds())('sign-in and access on %s', (kind) => {
       .type('form')
       .send({ _csrf: 'forged', username: 'Admin', password: ADMIN_PASSWORD })
       .expect(403);
+    // An X-ApiKey header exempts only API requests, where the key itself is checked.
+    await agent
+      .post('/login')
+      .set('X-ApiKey', 'anything')
+      .type('form')
+      .send({ username: 'Admin', password: ADMIN_PASSWORD })
+      .expect(403);
     await agent.get('/administration').expect(303);
   });
 

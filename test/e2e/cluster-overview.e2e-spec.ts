@@ -162,6 +162,9 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
     expect(text).toMatch(/<time datetime="[^"]+" title="[^"]+">/);
     expect(text).toContain('<span class="symbol" aria-hidden="true">⚠</span> node-b');
     expect(text).toContain('<span class="symbol" aria-hidden="true">✖</span> node-c');
+    expect(text).toMatch(/>Primary<\/span>/);
+    expect(text).toMatch(/>Backup<\/span>/);
+    expect(text).toMatch(/>Inactive<\/span><span class="aside">: stale<\/span>/);
     expect(text).toContain('Why is my machine key showing a decryption failure?');
     // node-c alone is odd; node-a is not blamed.
     expect(text).not.toContain('probably the one with different keys');

@@ -164,6 +164,17 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     expect(await client.component.count({ where: { serverId: server.id } })).toBe(0);
   });
 
+  it('ends stuck transactions and lock waits on PostgreSQL after two seconds', async () => {
+    if (kind !== 'postgresql') return expect(prisma.kind).toBe('sqlite');
+    const [idle] = await prisma.client.$queryRawUnsafe<{ v: string }[]>(
+      "SELECT current_setting('idle_in_transaction_session_timeout') AS v",
+    );
+    const [lock] = await prisma.client.$queryRawUnsafe<{ v: string }[]>(
+      "SELECT current_setting('lock_timeout') AS v",
+    );
+    expect([idle.v, lock.v]).toEqual(['2s', '2s']);
+  });
+
   it('applies nothing the second time', async () => {
     const config = loadAppConfig(
       { DATABASE_URL: database.url },

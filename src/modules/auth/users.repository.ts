@@ -23,13 +23,6 @@ export class UsersRepository {
     });
   }
 
-  async findById(id: string): Promise<UserRecord | null> {
-    return this.prisma.client.user.findUnique({
-      where: { id },
-      select: { id: true, username: true, passwordHash: true },
-    });
-  }
-
   /** false when a user of that name exists already (another node created the first administrator first). */
   async createUnlessTaken(username: string, passwordHash: string): Promise<boolean> {
     const created = await this.prisma.client.$executeRaw`

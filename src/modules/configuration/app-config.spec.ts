@@ -97,6 +97,7 @@ describe('loadAppConfig', () => {
   it('never repeats a bad key or password in its message', () => {
     expect(errorFor({ ENCRYPTION_KEY: 'secret-ish-value' }).message).not.toContain('secret-ish-value');
     expect(errorFor({ ADMIN_PASSWORD: 'short' }).message).not.toContain('short"');
+    expect(errorFor({ DATABASE_URL: 'postgres:/user:secret@db/cluster' }).message).not.toContain('secret');
   });
 
   it('treats empty values as not set', () => {

@@ -90,6 +90,16 @@ const schema = z.object({
     .default('info'),
 });
 
+const ECHOED = new Set([
+  'PORT',
+  'HOST',
+  'CLUSTER_SERVER_NAME',
+  'CLUSTER_COMPONENTS',
+  'CLUSTER_ADVERTISED_ADDRESS',
+  'ADMIN_USERNAME',
+  'LOG_LEVEL',
+]);
+
 /** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
 export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfig {
   const input: Record<string, string | undefined> = {};
@@ -99,7 +109,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     const issue = parsed.error.issues[0];
     const variable = String(issue.path[0]);
     const given = input[variable];
-    const shown = variable.endsWith('KEY') || variable.endsWith('PASSWORD') ? '' : ` (got "${given}")`;
+    // Only plain values are repeated back: keys, passwords and a database URL (which may hold one) are not.
+    const shown = ECHOED.has(variable) ? ` (got "${given}")` : '';
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
   const values = parsed.data;

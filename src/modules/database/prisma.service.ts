@@ -7,10 +7,13 @@ import { APP_CONFIG } from '../configuration/configuration.tokens';
 import type { AppConfig, DatabaseKind } from '../configuration/app-config';
 import { runMigrations } from './migrator';
 
+/** Transactions here are a few statements long; holding a lock longer than this means the holder is stuck. */
+const PG_LOCK_HOLD_LIMIT_MS = 2_000;
+
 /**
  * The Prisma client for the configured database kind. The two generated clients have the same model API;
- * the SQLite one's type stands for both. Only repositories use this (house rule 2), and where they need
- * raw SQL they branch on `kind`.
+ * the SQLite one's type stands for both. Only repositories use this (house rule 2); the one piece of SQL
+ * that differs between the kinds, "now" by the database's clock, is nowMsSql().
  */
 @Injectable()
 export class PrismaService implements OnModuleInit, OnApplicationShutdown {
@@ -29,6 +32,10 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
         connectionString: config.database.url,
         max: 5,
         connectionTimeoutMillis: 5_000,
+        // A node paused or cut off inside a transaction must not hold the lease row (or any row) for long:
+        // the server ends such a session, and a writer stops waiting for a lock, after two seconds.
+        idle_in_transaction_session_timeout: PG_LOCK_HOLD_LIMIT_MS,
+        lock_timeout: PG_LOCK_HOLD_LIMIT_MS,
       });
       this.client = new PostgresPrismaClient({ adapter }) as unknown as SqlitePrismaClient;
     }

@@ -61,8 +61,11 @@ describe('FailoverService', () => {
     expect(await sut.renew('me', settings)).toBe(true);
     expect((await metrics.failovers.get()).values[0].value).toBe(1);
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
-    expect(sut.takePendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
-    expect(sut.takePendingChange()).toBeNull();
+    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
+    // Kept until the event is written, so a failed health check does not lose it.
+    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
+    sut.changeRecorded(4);
+    expect(sut.pendingChange()).toBeNull();
     expect(leases.calls[0]).toEqual({
       holder: 'me',
       myEpoch: null,
@@ -77,10 +80,10 @@ describe('FailoverService', () => {
       { epoch: 4, previousHolder: null },
     ];
     await sut.renew('me', settings);
-    sut.takePendingChange();
+    sut.changeRecorded(4);
     await sut.renew('me', settings);
     expect(leases.calls[1].myEpoch).toBe(4);
-    expect(sut.takePendingChange()).toBeNull();
+    expect(sut.pendingChange()).toBeNull();
   });
 
   it('stops being primary on its own before the lease can expire, even when the database does not answer', async () => {
@@ -110,6 +113,14 @@ describe('FailoverService', () => {
     expect(sut.fence()).toBeNull();
     await sut.renew('me', settings);
     expect(leases.calls[1].myEpoch).toBeNull();
+  });
+
+  it('is no longer primary once its component registered again under a new id', async () => {
+    leases.answers = [{ epoch: 3, previousHolder: null }, null];
+    await sut.renew('old-id', settings);
+    expect(await sut.renew('new-id', settings)).toBe(false);
+    expect(leases.calls[1]).toMatchObject({ holder: 'new-id', myEpoch: null });
+    expect(sut.isPrimary()).toBe(false);
   });
 
   it('releases the lease it holds on shutdown, and nothing when it holds none', async () => {

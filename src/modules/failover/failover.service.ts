@@ -27,7 +27,7 @@ export class FailoverService {
   private renewedAtMs = Number.NEGATIVE_INFINITY;
   private validForMs = 0;
   private wasPrimary = false;
-  private pendingChange: PrimaryChange | null = null;
+  private pendingChangeValue: PrimaryChange | null = null;
 
   constructor(
     private readonly leases: LeaseRepository,
@@ -40,6 +40,8 @@ export class FailoverService {
     const timeoutMs = settings.staleTimeoutSeconds * 1000;
     const startedAtMs = this.clock.monotonicMs();
     if (holder !== this.holder) {
+      // This node's service component was removed and registered again under a new id: its lease is gone.
+      if (this.epoch !== null) this.stepDown('this service component was removed and registered again');
       this.holder = holder;
       this.epoch = null;
     }
@@ -57,7 +59,7 @@ export class FailoverService {
       return false;
     }
     if (grant.epoch !== this.epoch) {
-      this.pendingChange = { epoch: grant.epoch, previousHolder: grant.previousHolder };
+      this.pendingChangeValue = { epoch: grant.epoch, previousHolder: grant.previousHolder };
       if (grant.previousHolder !== null && grant.previousHolder !== holder) this.metrics.failovers.inc();
       this.logger.log(`this service component is now primary (epoch ${grant.epoch})`);
     } else if (!this.wasPrimary) {
@@ -81,11 +83,14 @@ export class FailoverService {
     return this.isPrimary() ? { holder: this.holder!, epoch: this.epoch! } : null;
   }
 
-  /** The change of holder this node won and has not yet recorded. */
-  takePendingChange(): PrimaryChange | null {
-    const change = this.pendingChange;
-    this.pendingChange = null;
-    return change;
+  /** The change of holder this node won and has not yet recorded; kept until changeRecorded(). */
+  pendingChange(): PrimaryChange | null {
+    return this.pendingChangeValue;
+  }
+
+  /** The health checker wrote the "primary changed" event for this epoch. */
+  changeRecorded(epoch: number): void {
+    if (this.pendingChangeValue?.epoch === epoch) this.pendingChangeValue = null;
   }
 
   /** A fenced write was rejected: the lease is gone, whatever this node believed. */

@@ -28,21 +28,24 @@ export class LeaseRepository {
     timeoutMs: number,
     automaticFailover: boolean,
   ): Promise<LeaseGrant | null> {
-    const now = this.prisma.nowMsSql();
-    const mine = Prisma.sql`(holder = ${holder} AND epoch = ${BigInt(myEpoch ?? -1)} AND expires_at_ms > ${now})`;
+    // "now" is read once, in the CTE: PostgreSQL's clock_timestamp() would give each mention its own value,
+    // and the WHERE and the SETs must agree on whether the lease has expired.
+    const mine = Prisma.sql`(holder = ${holder} AND epoch = ${BigInt(myEpoch ?? -1)} AND expires_at_ms > clock.now_ms)`;
     const takeover = automaticFailover
-      ? Prisma.sql`expires_at_ms <= ${now}`
+      ? Prisma.sql`expires_at_ms <= clock.now_ms`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
     const rows = await this.prisma.client.$queryRaw<
       { epoch: bigint | number; previous_holder: string | null }[]
     >`
+      WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE leases SET
         previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
-        acquired_at_ms = CASE WHEN ${mine} THEN acquired_at_ms ELSE ${now} END,
+        acquired_at_ms = CASE WHEN ${mine} THEN acquired_at_ms ELSE clock.now_ms END,
         epoch = CASE WHEN ${mine} THEN epoch ELSE epoch + 1 END,
         holder = ${holder},
-        expires_at_ms = ${now} + ${BigInt(timeoutMs)}
+        expires_at_ms = clock.now_ms + ${BigInt(timeoutMs)}
+      FROM clock
       WHERE role = ${ROLE} AND (${mine} OR ${takeover})
       RETURNING epoch, previous_holder`;
     return rows.length === 0

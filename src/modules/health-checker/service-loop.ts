@@ -63,8 +63,10 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
   private async runHealthChecker(): Promise<void> {
     const fence = this.failover.fence();
     if (!fence) return;
+    const change = this.failover.pendingChange();
     try {
-      await this.healthChecker.run(fence, this.failover.takePendingChange());
+      await this.healthChecker.run(fence, change);
+      if (change) this.failover.changeRecorded(change.epoch);
     } catch (error) {
       if (error instanceof LeaseLostError) this.failover.leaseLost();
       else this.logger.warn(`health check failed: ${errorSummary(error)}`);

@@ -7,7 +7,10 @@ import { AddComponentDto } from './dto/add-component.dto';
 export class ComponentsApiController {
   constructor(private readonly components: ComponentsService) {}
 
-  /** 201 with the new component's id; 400 naming a bad field; 409 when the server already has one of that type. */
+  /**
+   * 201 with the new component's id; 400 naming a bad field; 409 when the server already has one of that
+   * type, or exists with another operating system or IP address.
+   */
   @Post()
   async add(@Body() body: AddComponentDto, @Actor() actor: string) {
     const { id } = await this.components.add(body, actor);

@@ -93,6 +93,7 @@ function addFormModel(values: Record<string, string>, errors: Record<string, str
     title: 'Add a component by hand',
     values,
     errors,
+    hasErrors: Object.keys(errors).length > 0,
     typeChecked: { web: values.type === 'web', service: values.type === 'service' },
   };
 }

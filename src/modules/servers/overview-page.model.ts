@@ -17,8 +17,20 @@ const BADGES: Record<Status, Badge> = {
 const ROLES = {
   primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
   backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
-  inactive: { label: 'Inactive', hint: 'stale, or automatic failover is disabled' },
+  inactive: { label: 'Inactive', hint: '' },
 };
+
+/** The role, and for an inactive component the reason, in words (not only on hover). */
+function roleModel(component: ComponentReport, automaticFailover: boolean) {
+  const role = ROLES[component.role!];
+  if (component.role !== 'inactive') return role;
+  const reason = !automaticFailover
+    ? 'automatic failover is disabled'
+    : component.addedManually
+      ? 'added by hand'
+      : 'stale';
+  return { ...role, hint: reason, reason };
+}
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
@@ -85,13 +97,18 @@ export function overviewPageModel(
       ipAddress: server.ipAddress,
       badge: BADGES[server.status],
       components: server.components.map((component) =>
-        componentModel(component, overview.newestVersion, nowMs),
+        componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
       ),
     })),
   };
 }
 
-function componentModel(component: ComponentReport, newestVersion: string | null, nowMs: number) {
+function componentModel(
+  component: ComponentReport,
+  newestVersion: string | null,
+  nowMs: number,
+  automaticFailover: boolean,
+) {
   const { checks } = component;
   const lastMs = component.lastHeartbeatAt === null ? null : Date.parse(component.lastHeartbeatAt);
   return {
@@ -99,7 +116,7 @@ function componentModel(component: ComponentReport, newestVersion: string | null
     typeLabel: component.type === 'web' ? 'Web' : 'Service',
     addedManually: component.addedManually,
     badge: BADGES[component.status],
-    role: component.role === null ? null : ROLES[component.role],
+    role: component.role === null ? null : roleModel(component, automaticFailover),
     heartbeat: {
       stale: checks.heartbeat === 'stale',
       relative: lastMs === null ? 'never' : relativeTime(lastMs, nowMs),

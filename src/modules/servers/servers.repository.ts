@@ -92,28 +92,30 @@ export class ServersRepository {
   }
 
   /**
-   * Adds a component that never heartbeats, for an administrator trying out the page. Each statement is
-   * atomic on its own and none leaves anything half-made: the server is created only if it did not exist,
-   * and a server that existed with another operating system or address, or that already has a component
-   * of this type, is left as it was.
+   * Adds a component that never heartbeats, for an administrator trying out the page, in one transaction
+   * that starts with a write: the upsert creates the server or locks its row (so a concurrent removal
+   * cannot delete it midway), and SQLite takes its write lock at once. A server that exists with another
+   * operating system or address, or that already has a component of this type, is left as it was.
    */
   async addManualComponent(manual: ManualComponent): Promise<ManualAddResult> {
-    await this.prisma.client.$executeRaw`
-      INSERT INTO servers (id, name, os, ip_address, created_at)
-      VALUES (${randomUUID()}, ${manual.serverName}, ${manual.os}, ${manual.ipAddress}, ${new Date()})
-      ON CONFLICT (name) DO NOTHING`;
-    const server = await this.prisma.client.server.findUniqueOrThrow({ where: { name: manual.serverName } });
-    if (server.os !== manual.os || server.ipAddress !== manual.ipAddress) {
-      return { added: false, reason: 'server-differs', os: server.os, ipAddress: server.ipAddress };
-    }
-    const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
-      INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
-                              registered_at_ms, last_heartbeat_at_ms)
-      VALUES (${randomUUID()}, ${server.id}, ${manual.type}, ${manual.version}, ${manual.encryptionToken},
-              ${manual.machineToken}, true, ${this.prisma.nowMsSql()}, NULL)
-      ON CONFLICT (server_id, type) DO NOTHING
-      RETURNING id`;
-    return rows.length === 1 ? { added: true, id: rows[0].id } : { added: false, reason: 'duplicate' };
+    return this.prisma.client.$transaction(async (tx): Promise<ManualAddResult> => {
+      const [server] = await tx.$queryRaw<{ id: string; os: string; ip_address: string }[]>`
+        INSERT INTO servers (id, name, os, ip_address, created_at)
+        VALUES (${randomUUID()}, ${manual.serverName}, ${manual.os}, ${manual.ipAddress}, ${new Date()})
+        ON CONFLICT (name) DO UPDATE SET name = excluded.name
+        RETURNING id, os, ip_address`;
+      if (server.os !== manual.os || server.ip_address !== manual.ipAddress) {
+        return { added: false, reason: 'server-differs', os: server.os, ipAddress: server.ip_address };
+      }
+      const rows = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
+                                registered_at_ms, last_heartbeat_at_ms)
+        VALUES (${randomUUID()}, ${server.id}, ${manual.type}, ${manual.version}, ${manual.encryptionToken},
+                ${manual.machineToken}, true, ${this.prisma.nowMsSql()}, NULL)
+        ON CONFLICT (server_id, type) DO NOTHING
+        RETURNING id`;
+      return rows.length === 1 ? { added: true, id: rows[0].id } : { added: false, reason: 'duplicate' };
+    });
   }
 
   /**

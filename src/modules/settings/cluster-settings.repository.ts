@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import type { NewEvent } from '../events/event';
+import { EventsRepository } from '../events/events.repository';
 import type { SettingsValues } from './settings-rules';
 
 export interface ClusterSettingsRecord extends SettingsValues {
@@ -9,7 +11,10 @@ export interface ClusterSettingsRecord extends SettingsValues {
 
 @Injectable()
 export class ClusterSettingsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly events: EventsRepository,
+  ) {}
 
   /** The single settings row; the first migration inserts it. */
   async findSettings(): Promise<ClusterSettingsRecord> {
@@ -23,12 +28,20 @@ export class ClusterSettingsRepository {
     };
   }
 
-  /** Saves only if nobody saved since `basedOnRevision` (one conditional UPDATE); false otherwise. */
-  async updateIfRevision(values: SettingsValues, basedOnRevision: number): Promise<boolean> {
-    const { count } = await this.prisma.client.clusterSettings.updateMany({
-      where: { id: 1, revision: basedOnRevision },
-      data: { ...values, revision: basedOnRevision + 1, updatedAt: new Date() },
+  /**
+   * Saves only if nobody saved since `basedOnRevision`, and records the event in the same transaction
+   * (which starts with the conditional UPDATE, so SQLite takes its write lock at once): both or neither.
+   * False when someone saved meanwhile.
+   */
+  async updateIfRevision(values: SettingsValues, basedOnRevision: number, event: NewEvent): Promise<boolean> {
+    return this.prisma.client.$transaction(async (tx) => {
+      const { count } = await tx.clusterSettings.updateMany({
+        where: { id: 1, revision: basedOnRevision },
+        data: { ...values, revision: basedOnRevision + 1, updatedAt: new Date() },
+      });
+      if (count !== 1) return false;
+      await tx.$executeRaw(this.events.insertSql(event, null));
+      return true;
     });
-    return count === 1;
   }
 }

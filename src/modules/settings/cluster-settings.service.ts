@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventsService } from '../events/events.service';
+import type { NewEvent } from '../events/event';
 import { ClusterSettingsRecord, ClusterSettingsRepository } from './cluster-settings.repository';
 import { SettingsConflictError, SettingsInvalidError } from './settings.errors';
 import { describeChanges, settingsErrors, settingsWarnings, SettingsValues } from './settings-rules';
@@ -16,10 +16,7 @@ export interface SettingsChange {
 /** The cluster-wide settings (load balancing, failover, heartbeat and stale timeout), one set in the database. */
 @Injectable()
 export class ClusterSettingsService {
-  constructor(
-    private readonly repository: ClusterSettingsRepository,
-    private readonly events: EventsService,
-  ) {}
+  constructor(private readonly repository: ClusterSettingsRepository) {}
 
   get(): Promise<ClusterSettings> {
     return this.repository.findSettings();
@@ -47,14 +44,14 @@ export class ClusterSettingsService {
     if (basedOn !== current.revision) throw new SettingsConflictError(current.revision);
     const changes = describeChanges(current, next);
     if (changes.length === 0) return { settings: current, warnings: settingsWarnings(current) };
-    if (!(await this.repository.updateIfRevision(next, basedOn))) {
-      throw new SettingsConflictError((await this.repository.findSettings()).revision);
-    }
-    await this.events.record({
+    const event: NewEvent = {
       kind: 'settings-changed',
       actor: change.actor,
       message: `${change.actor} changed ${changes.join(', ')}`,
-    });
+    };
+    if (!(await this.repository.updateIfRevision(next, basedOn, event))) {
+      throw new SettingsConflictError((await this.repository.findSettings()).revision);
+    }
     return { settings: { ...next, revision: basedOn + 1 }, warnings: settingsWarnings(next) };
   }
 }
