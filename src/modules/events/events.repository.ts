@@ -7,14 +7,9 @@ import type { ClusterEvent, EventKind, NewEvent } from './event';
 export class EventsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** An event written by a web request (an administrator's action): no epoch, no fencing. */
-  async append(event: NewEvent): Promise<void> {
-    await this.prisma.client.$executeRaw(this.insertSql(event, null));
-  }
-
   /**
-   * The INSERT for one event, timed by the database's clock. Fenced writers (the health checker) run it
-   * inside their own transaction, stamped with their epoch.
+   * The INSERT for one event, timed by the database's clock, for the transaction of what it records: the
+   * primary's fenced writes stamp their epoch; administrators' actions have none.
    */
   insertSql(event: NewEvent, epoch: number | null): Prisma.Sql {
     return Prisma.sql`

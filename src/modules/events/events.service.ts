@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ClusterEvent, NewEvent } from './event';
+import type { ClusterEvent } from './event';
 import { EventsRepository } from './events.repository';
 
 export const EVENTS_PAGE_SIZE = 50;
@@ -13,14 +13,13 @@ export interface EventsPage {
   nowMs: number;
 }
 
-/** The cluster's history: administrator actions recorded here, health-checker events by the primary. */
+/**
+ * The cluster's history, read side. Events are written in the same transaction as what they record (by the
+ * settings and servers repositories, and by the primary's fenced health check), through EventsRepository.insertSql.
+ */
 @Injectable()
 export class EventsService {
   constructor(private readonly events: EventsRepository) {}
-
-  record(event: NewEvent): Promise<void> {
-    return this.events.append(event);
-  }
 
   newest(limit: number): Promise<ClusterEvent[]> {
     return this.events.findNewest(limit);

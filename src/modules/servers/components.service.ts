@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventsService } from '../events/events.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ComponentConflictError, ComponentNotFoundError } from './components.errors';
 import type { AddComponentDto } from './dto/add-component.dto';
@@ -22,7 +21,6 @@ export class ComponentsService {
   constructor(
     private readonly servers: ServersService,
     private readonly repository: ServersRepository,
-    private readonly events: EventsService,
     private readonly crypto: KeyCrypto,
   ) {}
 
@@ -32,11 +30,21 @@ export class ComponentsService {
    * with the node it was added on.
    */
   async add(input: AddComponentDto, actor: string): Promise<{ id: string }> {
-    const result = await this.repository.addManualComponent({
-      ...input,
-      encryptionToken: this.crypto.makeEncryptionToken(),
-      machineToken: input.type === 'web' ? this.crypto.makeMachineToken() : null,
-    });
+    const result = await this.repository.addManualComponent(
+      {
+        ...input,
+        encryptionToken: this.crypto.makeEncryptionToken(),
+        machineToken: input.type === 'web' ? this.crypto.makeMachineToken() : null,
+      },
+      (id) => ({
+        kind: 'component-added',
+        serverName: input.serverName,
+        componentId: id,
+        componentType: input.type,
+        actor,
+        message: `${actor} added a ${input.type} component to ${input.serverName} by hand (version ${input.version})`,
+      }),
+    );
     if (!result.added && result.reason === 'duplicate') {
       throw new ComponentConflictError(
         'type',
@@ -51,14 +59,6 @@ export class ComponentsService {
         `server ${input.serverName} exists with ${field === 'os' ? 'operating system' : 'IP address'} "${existing}"; use the same value, or another server name`,
       );
     }
-    await this.events.record({
-      kind: 'component-added',
-      serverName: input.serverName,
-      componentId: result.id,
-      componentType: input.type,
-      actor,
-      message: `${actor} added a ${input.type} component to ${input.serverName} by hand (version ${input.version})`,
-    });
     return { id: result.id };
   }
 
@@ -81,16 +81,15 @@ export class ComponentsService {
 
   async remove(id: string, actor: string): Promise<RemovalPreview> {
     const preview = await this.previewRemoval(id);
-    const removed = await this.repository.removeComponent(id);
-    if (!removed) throw new ComponentNotFoundError(id);
-    await this.events.record({
+    const removed = await this.repository.removeComponent(id, (what) => ({
       kind: 'component-removed',
-      serverName: removed.serverName,
+      serverName: what.serverName,
       componentId: id,
-      componentType: removed.type,
+      componentType: what.type,
       actor,
-      message: `${actor} removed the ${removed.type} component of ${removed.serverName}${removed.serverRemoved ? ' (its last: the server left the list)' : ''}`,
-    });
+      message: `${actor} removed the ${what.type} component of ${what.serverName}${what.serverRemoved ? ' (its last: the server left the list)' : ''}`,
+    }));
+    if (!removed) throw new ComponentNotFoundError(id);
     return preview;
   }
 }

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Prisma } from '../../generated/sqlite/client';
 import type { ComponentType } from '../configuration/app-config';
 import { PrismaService } from '../database/prisma.service';
+import type { NewEvent } from '../events/event';
+import { EventsRepository } from '../events/events.repository';
 
 export interface ComponentRecord {
   id: string;
@@ -52,7 +54,10 @@ export interface RemovedComponent {
 /** Servers and their components. Heartbeat times come from the database's clock, never a node's. */
 @Injectable()
 export class ServersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly events: EventsRepository,
+  ) {}
 
   /** The database's current time, in milliseconds since the epoch. */
   databaseNowMs(): Promise<number> {
@@ -92,12 +97,15 @@ export class ServersRepository {
   }
 
   /**
-   * Adds a component that never heartbeats, for an administrator trying out the page, in one transaction
+   * Adds a component that never heartbeats, for an administrator trying out the page, with its event, in one transaction
    * that starts with a write: the upsert creates the server or locks its row (so a concurrent removal
    * cannot delete it midway), and SQLite takes its write lock at once. A server that exists with another
    * operating system or address, or that already has a component of this type, is left as it was.
    */
-  async addManualComponent(manual: ManualComponent): Promise<ManualAddResult> {
+  async addManualComponent(
+    manual: ManualComponent,
+    event: (id: string) => NewEvent,
+  ): Promise<ManualAddResult> {
     return this.prisma.client.$transaction(async (tx): Promise<ManualAddResult> => {
       const [server] = await tx.$queryRaw<{ id: string; os: string; ip_address: string }[]>`
         INSERT INTO servers (id, name, os, ip_address, created_at)
@@ -114,16 +122,21 @@ export class ServersRepository {
                 ${manual.machineToken}, true, ${this.prisma.nowMsSql()}, NULL)
         ON CONFLICT (server_id, type) DO NOTHING
         RETURNING id`;
-      return rows.length === 1 ? { added: true, id: rows[0].id } : { added: false, reason: 'duplicate' };
+      if (rows.length === 0) return { added: false, reason: 'duplicate' };
+      await tx.$executeRaw(this.events.insertSql(event(rows[0].id), null));
+      return { added: true, id: rows[0].id };
     });
   }
 
   /**
-   * Deletes a component, and its server when it was the server's last one, and ends the primary lease if
-   * the component held it, in one transaction that starts with the delete (so SQLite takes its write lock
+   * Deletes a component, and its server when it was the server's last one, ends the primary lease if the
+   * component held it, and records the event, in one transaction that starts with the delete (so SQLite takes its write lock
    * at once). Null when there is no such component.
    */
-  async removeComponent(id: string): Promise<RemovedComponent | null> {
+  async removeComponent(
+    id: string,
+    event: (removed: RemovedComponent) => NewEvent,
+  ): Promise<RemovedComponent | null> {
     return this.prisma.client.$transaction(async (tx) => {
       const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
         DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
@@ -134,7 +147,13 @@ export class ServersRepository {
       const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
       const emptied = await tx.$executeRaw`
         DELETE FROM servers WHERE id = ${serverId} AND NOT EXISTS (SELECT 1 FROM components WHERE server_id = ${serverId})`;
-      return { serverName: server.name, type: deleted[0].type as ComponentType, serverRemoved: emptied > 0 };
+      const removed: RemovedComponent = {
+        serverName: server.name,
+        type: deleted[0].type as ComponentType,
+        serverRemoved: emptied > 0,
+      };
+      await tx.$executeRaw(this.events.insertSql(event(removed), null));
+      return removed;
     });
   }
 
