@@ -63,6 +63,11 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    // Found only once the database could be asked (a server name another live process uses).
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(
     `The node could not start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

@@ -4,9 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { isApiRequest } from '../modules/auth/admin.guard';
 import { LoginRequiredException } from '../modules/auth/login-required.exception';
+import { databaseTrouble, DatabaseUnavailableError } from './database-errors';
+import { errorSummary } from './error-summary';
 
 /**
- * One place that turns errors into answers (house rule 7): HTTP errors keep their status and message;
+ * One place that turns errors into answers: HTTP errors keep their status and message; a database that is
+ * out of reach or locked is a 503 that says so;
  * anything else is a plain 500 whose details go to the log under a correlation id, never to the client.
  * API requests get JSON; people get the error page.
  */
@@ -25,11 +28,36 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       return;
     }
 
+    const trouble = databaseTrouble(exception);
+    if (trouble) {
+      // Not the request's fault and not a bug: the database is down or locked. Say so, and when to retry.
+      const unavailable =
+        exception instanceof DatabaseUnavailableError ? exception : new DatabaseUnavailableError(trouble);
+      this.logger.warn(
+        `${request.method} ${request.path}: 503, database ${trouble}: ${errorSummary(exception)}`,
+      );
+      response.set('Retry-After', trouble === 'locked' ? '1' : '5');
+      this.answer(request, response, 503, unavailable.message, {
+        title: trouble === 'locked' ? 'The database is busy' : 'The database cannot be reached',
+        banner: true,
+      });
+      return;
+    }
     const { status, message } = this.describe(exception, request);
+    this.answer(request, response, status, message, { title: `Error ${status}`, banner: false });
+  }
+
+  private answer(
+    request: Request,
+    response: Response,
+    status: number,
+    message: string,
+    page: { title: string; banner: boolean },
+  ): void {
     if (isApiRequest(request) || !request.accepts('html')) {
       response.status(status).json({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
     } else {
-      response.status(status).render('errors/error', { title: `Error ${status}`, status, message });
+      response.status(status).render('errors/error', { ...page, status, message });
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService, STARTUP_LOCK_BUDGET_MS } from '../database/prisma.service';
 
 export interface UserRecord {
   id: string;
@@ -25,10 +25,14 @@ export class UsersRepository {
 
   /** false when a user of that name exists already (another node created the first administrator first). */
   async createUnlessTaken(username: string, passwordHash: string): Promise<boolean> {
-    const created = await this.prisma.client.$executeRaw`
-      INSERT INTO users (id, username, password_hash, created_at)
-      VALUES (${randomUUID()}, ${username}, ${passwordHash}, ${new Date()})
-      ON CONFLICT (username) DO NOTHING`;
+    const id = randomUUID();
+    const created = await this.prisma.whileLocked(
+      () => this.prisma.client.$executeRaw`
+        INSERT INTO users (id, username, password_hash, created_at)
+        VALUES (${id}, ${username}, ${passwordHash}, ${new Date()})
+        ON CONFLICT (username) DO NOTHING`,
+      STARTUP_LOCK_BUDGET_MS,
+    );
     return created > 0;
   }
 }

@@ -6,13 +6,25 @@ import { Prisma, PrismaClient as SqlitePrismaClient } from '../../generated/sqli
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import type { AppConfig, DatabaseKind } from '../configuration/app-config';
 import { runMigrations } from './migrator';
+import { databaseTrouble, DatabaseUnavailableError } from '../../common/database-errors';
 
 /** Transactions here are a few statements long; holding a lock longer than this means the holder is stuck. */
 const PG_LOCK_HOLD_LIMIT_MS = 2_000;
+/**
+ * SQLite's busy timeout. better-sqlite3 is synchronous: while a statement waits for another process's
+ * write lock, this whole node (every request, every timer) waits with it. So the wait is kept short, and
+ * work that must succeed retries asynchronously (whileLocked), letting everything else run in between.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 100;
+/** How long a request's write retries against SQLite's lock before it answers 503 "locked". */
+export const LOCK_WAIT_BUDGET_MS = 900;
+/** At start nobody waits on a page: a node waits longer for the lock before it gives up starting. */
+export const STARTUP_LOCK_BUDGET_MS = 15_000;
+const LOCK_RETRY_PAUSE_MS = 25;
 
 /**
  * The Prisma client for the configured database kind. The two generated clients have the same model API;
- * the SQLite one's type stands for both. Only repositories use this (house rule 2); the one piece of SQL
+ * the SQLite one's type stands for both. Only repositories use this; the one piece of SQL
  * that differs between the kinds, "now" by the database's clock, is nowMsSql().
  */
 @Injectable()
@@ -24,8 +36,10 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.kind = config.database.kind;
     if (config.database.kind === 'sqlite') {
-      // timeout is SQLite's busy timeout: a writer waits for another process's write instead of failing.
-      const adapter = new PrismaBetterSqlite3({ url: config.database.sqliteFile!, timeout: 10_000 });
+      const adapter = new PrismaBetterSqlite3({
+        url: config.database.sqliteFile!,
+        timeout: SQLITE_BUSY_TIMEOUT_MS,
+      });
       this.client = new SqlitePrismaClient({ adapter });
     } else {
       const adapter = new PrismaPg({
@@ -50,12 +64,30 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * SQL for "now" in whole milliseconds since the epoch, by the database's clock: every decision that
-   * compares times written by different machines uses it (../shared/spec/failover.md).
+   * compares times written by different machines uses it, so that clock skew between servers never matters.
    */
   nowMsSql(): Prisma.Sql {
     return this.kind === 'sqlite'
       ? Prisma.raw(`CAST(unixepoch('subsec') * 1000 AS INTEGER)`)
       : Prisma.raw(`CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`);
+  }
+
+  /**
+   * Runs `work` (a whole transaction, or one statement) again while SQLite answers that another process
+   * holds its write lock, pausing asynchronously between tries, for at most `budgetMs`; then throws
+   * DatabaseUnavailableError('locked'). On PostgreSQL, lock waits are bounded by lock_timeout instead.
+   */
+  async whileLocked<T>(work: () => Promise<T>, budgetMs = LOCK_WAIT_BUDGET_MS): Promise<T> {
+    const deadline = performance.now() + budgetMs;
+    for (;;) {
+      try {
+        return await work();
+      } catch (error) {
+        if (this.kind !== 'sqlite' || databaseTrouble(error) !== 'locked') throw error;
+        if (performance.now() >= deadline) throw new DatabaseUnavailableError('locked', error);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_PAUSE_MS));
+      }
+    }
   }
 
   /** The database's current time, in milliseconds since the epoch. */

@@ -8,6 +8,8 @@ export const EVENT_KINDS = [
   'settings-changed',
   'component-removed',
   'component-added',
+  'duplicate-detected',
+  'duplicate-resolved',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

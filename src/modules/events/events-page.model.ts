@@ -12,6 +12,8 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'settings-changed': { label: 'Settings changed', level: 'info' },
   'component-removed': { label: 'Removed', level: 'info' },
   'component-added': { label: 'Added by hand', level: 'info' },
+  'duplicate-detected': { label: 'Duplicate server name', level: 'error' },
+  'duplicate-resolved': { label: 'Duplicate gone', level: 'ok' },
 };
 
 /** Display rows for the events list and the overview's recent events. */

@@ -35,8 +35,16 @@ export class FailoverService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** One renewal (or takeover) attempt; returns whether this component is primary afterwards. */
-  async renew(holder: string, settings: SettingsValues): Promise<boolean> {
+  /**
+   * One renewal (or takeover) attempt by the process `instanceId` for its service component `holder`;
+   * returns whether this component is primary afterwards. With `mayAcquire` false (its encryption key is not
+   * the cluster's) it only keeps a lease it already holds.
+   */
+  async renew(
+    holder: string,
+    settings: SettingsValues,
+    process: { instanceId: string; mayAcquire: boolean },
+  ): Promise<boolean> {
     const timeoutMs = settings.staleTimeoutSeconds * 1000;
     const startedAtMs = this.clock.monotonicMs();
     if (holder !== this.holder) {
@@ -47,7 +55,14 @@ export class FailoverService {
     }
     let grant;
     try {
-      grant = await this.leases.renewOrAcquire(holder, this.epoch, timeoutMs, settings.automaticFailover);
+      grant = await this.leases.renewOrAcquire({
+        holder,
+        instanceId: process.instanceId,
+        myEpoch: this.epoch,
+        timeoutMs,
+        automaticFailover: settings.automaticFailover,
+        mayAcquire: process.mayAcquire,
+      });
     } catch (error) {
       this.logger.warn(`could not renew the primary lease: ${errorSummary(error)}`);
       this.noticeExpiry();
@@ -93,20 +108,23 @@ export class FailoverService {
     if (this.pendingChangeValue?.epoch === epoch) this.pendingChangeValue = null;
   }
 
-  /** A fenced write was rejected: the lease is gone, whatever this node believed. */
-  leaseLost(): void {
-    this.stepDown('a primary-only write was rejected: the lease has moved on');
+  /** A fenced write was rejected (or `reason`): the lease is gone, whatever this node believed. */
+  leaseLost(reason = 'a primary-only write was rejected: the lease has moved on'): void {
+    this.stepDown(reason);
     this.epoch = null;
   }
 
-  /** On a clean shutdown, let a backup take over at its next heartbeat. */
-  async release(): Promise<void> {
+  /**
+   * Lets a backup take over at its next heartbeat: on a clean shutdown, or when this component may no
+   * longer be primary (`reason` says why).
+   */
+  async release(reason = 'shutting down'): Promise<void> {
     const fence = this.fence();
     if (!fence) return;
     this.epoch = null;
     this.wasPrimary = false;
     await this.leases.release(fence);
-    this.logger.log(`released the primary lease (epoch ${fence.epoch})`);
+    this.logger.log(`released the primary lease (epoch ${fence.epoch}): ${reason}`);
   }
 
   private noticeExpiry(): void {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
-import { Fence, LeaseGrant, LeaseLostError, LeaseRecord } from './lease';
+import { Fence, LeaseGrant, LeaseLostError, LeaseRecord, LeaseRequest } from './lease';
 
 const ROLE = 'service';
 
@@ -19,15 +19,15 @@ export class LeaseRepository {
    * - with automatic failover, anyone takes an expired lease (epoch + 1);
    * - without it, only a lease nobody holds, or held by this component (a restart) or by a component
    *   that no longer exists, changes hands: nobody takes over from a live-but-silent primary.
+   * Only the process that runs the component (its instance id is on the component's row) may renew or
+   * take the lease for it: a second process started under the same server name shares the component's id
+   * but not its instance, so it can never take the lease from the first one. A component that may not
+   * become primary (its encryption key is not the cluster's) only renews a lease it already holds.
    * PostgreSQL (READ COMMITTED): a second writer waits on the row lock and re-checks the WHERE against the
    * new row. SQLite: one writer at a time. Returns what was written, or null: this component is not primary.
    */
-  async renewOrAcquire(
-    holder: string,
-    myEpoch: number | null,
-    timeoutMs: number,
-    automaticFailover: boolean,
-  ): Promise<LeaseGrant | null> {
+  async renewOrAcquire(request: LeaseRequest): Promise<LeaseGrant | null> {
+    const { holder, instanceId, myEpoch, timeoutMs, automaticFailover, mayAcquire } = request;
     // "now" is read once, in the CTE: PostgreSQL's clock_timestamp() would give each mention its own value,
     // and the WHERE and the SETs must agree on whether the lease has expired.
     const mine = Prisma.sql`(holder = ${holder} AND epoch = ${BigInt(myEpoch ?? -1)} AND expires_at_ms > clock.now_ms)`;
@@ -46,7 +46,9 @@ export class LeaseRepository {
         holder = ${holder},
         expires_at_ms = clock.now_ms + ${BigInt(timeoutMs)}
       FROM clock
-      WHERE role = ${ROLE} AND (${mine} OR ${takeover})
+      WHERE role = ${ROLE}
+        AND EXISTS (SELECT 1 FROM components WHERE components.id = ${holder} AND components.instance_id = ${instanceId})
+        AND (${mine} OR ${mayAcquire ? takeover : Prisma.sql`FALSE`})
       RETURNING epoch, previous_holder`;
     return rows.length === 0
       ? null

@@ -12,6 +12,18 @@ export interface LeaseRecord {
   previousHolder: string | null;
 }
 
+/** One renew-or-acquire attempt by one process for its service component. */
+export interface LeaseRequest {
+  holder: string;
+  /** The process that runs the component: only it may hold the lease for it. */
+  instanceId: string;
+  myEpoch: number | null;
+  timeoutMs: number;
+  automaticFailover: boolean;
+  /** False: renew a lease already held, never take one (the component is ineligible). */
+  mayAcquire: boolean;
+}
+
 /** What one renew-or-acquire statement wrote, when it wrote anything. */
 export interface LeaseGrant {
   epoch: number;

@@ -41,7 +41,12 @@ export class HealthCheckerService {
       newEvents.push(...events);
       if (changed)
         statements.push(
-          observeComponentSql(evaluated.component.id, evaluated.checks.heartbeat, keysOf(evaluated)),
+          observeComponentSql(
+            evaluated.component.id,
+            evaluated.checks.heartbeat,
+            keysOf(evaluated),
+            evaluated.duplicate !== null,
+          ),
         );
     }
     statements.push(...newEvents.map((event) => this.events.insertSql(event, fence.epoch)));
@@ -103,7 +108,29 @@ function changesOf(
         : { ...about, kind: 'verification-recovered', message: `${name} passes key verification again` },
     );
   }
-  return { events, changed: component.observedHeartbeat !== heartbeat || component.observedKeys !== keys };
+  const duplicate = evaluated.duplicate !== null;
+  if ((component.observedDuplicate ?? false) !== duplicate) {
+    events.push(
+      duplicate
+        ? {
+            ...about,
+            kind: 'duplicate-detected',
+            message: `${name}: a second process (${evaluated.duplicate!.address ?? 'address unknown'}) runs under the same server name; its heartbeats are ignored`,
+          }
+        : {
+            ...about,
+            kind: 'duplicate-resolved',
+            message: `${name}: only one process runs under this server name again`,
+          },
+    );
+  }
+  return {
+    events,
+    changed:
+      component.observedHeartbeat !== heartbeat ||
+      component.observedKeys !== keys ||
+      (component.observedDuplicate ?? false) !== duplicate,
+  };
 }
 
 function primaryChangedEvent(

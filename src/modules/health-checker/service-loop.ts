@@ -12,24 +12,40 @@ import { APP_CONFIG } from '../configuration/configuration.tokens';
 import { FailoverService } from '../failover/failover.service';
 import { LeaseLostError } from '../failover/lease';
 import { errorSummary } from '../../common/error-summary';
-import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
+import { ServersService } from '../servers/servers.service';
 import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../settings/settings-rules';
 import { HealthCheckerService } from './health-checker.service';
 
-const TICK = 'service-tick';
+const TICK = 'heartbeat-tick';
+const FOLLOW = 'settings-follow';
 /** Up to ±10% of the heartbeat period, so that backups do not all try at the same instant. */
 const JITTER = 0.1;
+/**
+ * How often every node reads the settings revision. A node must follow a change within a second whatever
+ * its current period (a 30 s heartbeat would otherwise keep the old period for up to 30 s, judge others by
+ * the new timeout, and delay a failover). One single-row read twice a second costs next to nothing and
+ * behaves the same on both databases and through an outage; PostgreSQL's LISTEN/NOTIFY would need a
+ * dedicated connection and loses notifications sent while it is down, and SQLite's data_version changes
+ * with every heartbeat of every node, so it tells nothing about the settings.
+ */
+const FOLLOW_INTERVAL_MS = 500;
 
 /**
- * The service component's heartbeat period: heartbeat, renew or acquire the primary lease, and, on the
- * primary only, the health checker. The period follows the cluster setting at run time: each tick reads
- * the settings and schedules the next one (through the scheduler registry) with the current value.
+ * The node's heartbeat period: report this process alive (and the service component's heartbeat), renew
+ * or acquire the primary lease, and, on the primary only, run the health checker. The period follows the
+ * cluster setting at run time: each tick schedules the next one (through the scheduler registry) with the
+ * current value, and a saved change starts a tick at once.
  */
 @Injectable()
 export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(ServiceLoop.name);
   private settings: ClusterSettings | null = null;
+  private lastBeat: Beat | null = null;
   private running: Promise<void> | null = null;
+  private tickAgain = false;
+  private following = false;
   private stopped = false;
 
   constructor(
@@ -37,14 +53,19 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     private readonly heartbeat: HeartbeatService,
     private readonly failover: FailoverService,
     private readonly healthChecker: HealthCheckerService,
+    private readonly servers: ServersService,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
-  /** The first tick runs before the node starts listening, so a fresh cluster has its primary at once. */
+  /** Registration and the first tick run before the node listens, so a fresh cluster has its primary at once. */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.components.includes('service')) return;
+    await this.heartbeat.start();
     await this.runTick();
+    this.scheduler.addInterval(
+      FOLLOW,
+      setInterval(() => void this.followSettings(), FOLLOW_INTERVAL_MS),
+    );
   }
 
   async tick(): Promise<void> {
@@ -53,11 +74,37 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
       return this.settings;
     });
     if (!this.settings) return;
-    const componentId = await this.heartbeat.beatService().catch((error: unknown) => {
-      this.logger.warn(`service heartbeat failed: ${errorSummary(error)}`);
-      return this.heartbeat.serviceComponentId();
+    const beat = await this.heartbeat.beat(this.settings).catch((error: unknown) => {
+      this.logger.warn(`heartbeat failed: ${errorSummary(error)}`);
+      return null;
     });
-    if (componentId && (await this.failover.renew(componentId, this.settings))) await this.runHealthChecker();
+    if (beat) this.lastBeat = beat;
+    if (!this.config.components.includes('service')) return;
+    const componentId = beat ? beat.serviceComponentId : this.heartbeat.serviceComponentId();
+    if (!componentId) {
+      this.failover.leaseLost('another process now runs this service component');
+      return;
+    }
+    const eligible = this.lastBeat?.eligible ?? false;
+    const primary = await this.failover.renew(componentId, this.settings, {
+      instanceId: this.heartbeat.instanceId(),
+      mayAcquire: eligible,
+    });
+    if (!primary) return;
+    if (!eligible && this.settings.automaticFailover && (await this.eligibleBackupIsLive())) {
+      await this.failover.release(
+        "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
+      );
+      return;
+    }
+    await this.runHealthChecker();
+  }
+
+  private async eligibleBackupIsLive(): Promise<boolean> {
+    return this.servers.hasLiveBackup().catch((error: unknown) => {
+      this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
+      return false;
+    });
   }
 
   private async runHealthChecker(): Promise<void> {
@@ -73,6 +120,30 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     }
   }
 
+  /** Starts a tick at once when the settings revision moved on (see FOLLOW_INTERVAL_MS). */
+  private async followSettings(): Promise<void> {
+    if (this.following || this.stopped || !this.settings) return;
+    this.following = true;
+    try {
+      const revision = await this.clusterSettings.revision();
+      if (this.settings && revision !== this.settings.revision) this.tickNow();
+    } catch {
+      // The database is out of reach: the heartbeat period reports that; nothing to follow meanwhile.
+    } finally {
+      this.following = false;
+    }
+  }
+
+  private tickNow(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.tickAgain = true;
+      return;
+    }
+    if (this.scheduler.doesExist('timeout', TICK)) this.scheduler.deleteTimeout(TICK);
+    void this.runTick();
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     const handle = setTimeout(() => {
@@ -83,17 +154,21 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
   }
 
   private async runTick(): Promise<void> {
-    this.running = this.tick().catch((error: unknown) =>
-      this.logger.error(`service tick failed: ${errorSummary(error)}`),
-    );
-    await this.running;
-    this.running = null;
-    const seconds = this.settings?.heartbeatFrequencySeconds ?? 30;
+    do {
+      this.tickAgain = false;
+      this.running = this.tick().catch((error: unknown) =>
+        this.logger.error(`heartbeat tick failed: ${errorSummary(error)}`),
+      );
+      await this.running;
+      this.running = null;
+    } while (this.tickAgain && !this.stopped);
+    const seconds = this.settings?.heartbeatFrequencySeconds ?? DEFAULT_HEARTBEAT_SECONDS;
     this.schedule(seconds * 1000 * (1 + (Math.random() * 2 - 1) * JITTER));
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    if (this.scheduler.doesExist('interval', FOLLOW)) this.scheduler.deleteInterval(FOLLOW);
     if (this.scheduler.doesExist('timeout', TICK)) this.scheduler.deleteTimeout(TICK);
     await this.running;
   }

@@ -1,90 +1,212 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { errorSummary } from '../../common/error-summary';
 import type { AppConfig, ComponentType } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import { describeOperatingSystem } from '../configuration/host-facts';
 import { MetricsService } from '../ops/metrics.service';
-import { ServersRepository } from '../servers/servers.repository';
+import {
+  InstanceConflict,
+  InstanceLiveness,
+  PresenceReport,
+  ServersRepository,
+} from '../servers/servers.repository';
+import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+import { liveUntilMs } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
+import { DuplicateServerError } from './duplicate-server.error';
+import { ProcessIdentity } from './process-identity';
 
 /** Web heartbeats follow requests; one write a minute is plenty against a 24-hour stale window. */
 const WEB_HEARTBEAT_THROTTLE_MS = 60_000;
 
+/** What one heartbeat of this process found. */
+export interface Beat {
+  /** The service component to renew the primary lease for; null on a web-only node or while another process runs it. */
+  serviceComponentId: string | null;
+  /** This node's encryption key opens the cluster's key check: it may become primary. */
+  eligible: boolean;
+}
+
 /**
- * This node's place in the cluster: it registers its components at start (reusing its rows), writes the
- * service component's heartbeat when the service loop asks, and refreshes the web component's heartbeat
- * when requests arrive, throttled. A component an administrator removed registers again at its next beat.
+ * This process's place in the cluster. At start it registers its components, unless another live process
+ * already runs under the same server name (then the node stops with a clear message). Every heartbeat
+ * period it reports that it is alive in one statement (the service component's heartbeat, its clock skew
+ * against the database, whether its key is the cluster's, the settings it follows). A component an
+ * administrator removed registers again; a component another process took over (this one was paused, or
+ * cut off, for longer than the stale timeout) is left to that process, and this one notes itself as a
+ * duplicate for the page until the other stops.
  */
 @Injectable()
-export class HeartbeatService implements OnApplicationBootstrap {
+export class HeartbeatService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
-  private readonly componentIds = new Map<ComponentType, string>();
+  private componentIds = new Map<ComponentType, string>();
+  private conflict: InstanceConflict | null = null;
   private lastWebHeartbeatMs = Number.NEGATIVE_INFINITY;
   private webHeartbeatInFlight = false;
+  private settings: ClusterSettings | null = null;
+  private eligibility: { check: string | null; eligible: boolean } = { check: null, eligible: false };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly servers: ServersRepository,
+    private readonly clusterSettings: ClusterSettingsService,
     private readonly crypto: KeyCrypto,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly identity: ProcessIdentity,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const type of this.config.components) await this.register(type);
+  /**
+   * Registers every component of this process; throws DuplicateServerError beside a live process of the
+   * same name. Called once, before the first heartbeat period and before the node listens.
+   */
+  async start(): Promise<void> {
+    await this.clusterSettings.setEncryptionCheckIfUnset(this.crypto.makeEncryptionToken());
+    this.settings = await this.clusterSettings.get();
+    if (!this.isEligible(this.settings)) {
+      this.logger.warn(
+        "this node's ENCRYPTION_KEY is not the cluster's: its service component will never become primary",
+      );
+    }
+    const conflict = await this.register(this.config.components, this.settings, false);
+    if (conflict) throw new DuplicateServerError(this.config.serverName, conflict);
     this.lastWebHeartbeatMs = this.clock.monotonicMs();
   }
 
-  /** The id of this node's service component, once registered; null on a web-only node. */
+  /** The id of this node's service component, while this process runs it. */
   serviceComponentId(): string | null {
     return this.componentIds.get('service') ?? null;
   }
 
+  instanceId(): string {
+    return this.identity.instance.id;
+  }
+
+  /** One heartbeat period: report presence, register again what was removed, notice a duplicate. */
+  async beat(settings: ClusterSettings): Promise<Beat> {
+    this.settings = settings;
+    try {
+      const mine = await this.servers.reportPresence(this.identity.instance.id, this.presence(settings));
+      const missing = this.config.components.filter((type) => !mine.has(type));
+      this.componentIds = mine;
+      if (missing.length > 0) await this.registerAgain(missing, settings);
+      if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
+    } catch (error) {
+      if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
+      throw error;
+    }
+    return { serviceComponentId: this.serviceComponentId(), eligible: this.isEligible(settings) };
+  }
+
   /** Called for every web request; writes at most once per throttle period and never delays the request. */
   noteWebRequest(): void {
-    if (!this.componentIds.has('web') || this.webHeartbeatInFlight) return;
+    const id = this.componentIds.get('web');
+    if (id === undefined || this.webHeartbeatInFlight) return;
     const nowMs = this.clock.monotonicMs();
     if (nowMs - this.lastWebHeartbeatMs < WEB_HEARTBEAT_THROTTLE_MS) return;
     this.webHeartbeatInFlight = true;
-    this.beat('web')
-      .then(() => (this.lastWebHeartbeatMs = nowMs))
-      .catch((error: unknown) => this.logger.warn(`web heartbeat failed: ${errorSummary(error)}`))
+    this.servers
+      .touchHeartbeat(id, this.identity.instance.id)
+      .then((touched) => {
+        this.lastWebHeartbeatMs = nowMs;
+        // Removed, or run by another process now: the next heartbeat period sorts it out.
+        if (!touched) this.componentIds.delete('web');
+        this.metrics.heartbeatsWritten.inc({ type: 'web' });
+      })
+      .catch((error: unknown) => {
+        this.metrics.heartbeatsFailed.inc({ type: 'web' });
+        this.logger.warn(`web heartbeat failed: ${errorSummary(error)}`);
+      })
       .finally(() => (this.webHeartbeatInFlight = false));
   }
 
-  /** The service component's heartbeat; returns its id (new if it had to register again). */
-  async beatService(): Promise<string> {
-    await this.beat('service');
-    return this.componentIds.get('service')!;
+  /** After the service loop stopped: a restart under the same name may register at once. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.servers
+      .leave(this.identity.instance.id)
+      .catch((error: unknown) => this.logger.warn(`could not sign this process off: ${errorSummary(error)}`));
   }
 
-  private async beat(type: ComponentType): Promise<void> {
-    try {
-      const id = this.componentIds.get(type);
-      if (id === undefined) {
-        await this.register(type);
-      } else if (!(await this.servers.touchHeartbeat(id))) {
-        this.logger.log(`the ${type} component was removed from the cluster; registering it again`);
-        await this.register(type);
-      }
-      this.metrics.heartbeatsWritten.inc({ type });
-    } catch (error) {
-      this.metrics.heartbeatsFailed.inc({ type });
-      throw error;
+  private async registerAgain(types: ComponentType[], settings: ClusterSettings): Promise<void> {
+    const conflict = await this.register(types, settings, true);
+    if (conflict && !this.conflict) {
+      this.logger.error(
+        `another process (${conflict.address ?? 'address unknown'}) now runs as server "${this.config.serverName}"; ` +
+          'this process is a duplicate: it takes no part in the cluster until the other one stops',
+      );
+    } else if (!conflict && this.conflict) {
+      this.logger.log(
+        `the other process named "${this.config.serverName}" stopped; this process took its place`,
+      );
+    } else if (!conflict) {
+      this.logger.log(
+        `the ${types.join(' and ')} component(s) had been removed from the cluster; registered again`,
+      );
     }
+    this.conflict = conflict;
   }
 
-  private async register(type: ComponentType): Promise<void> {
-    const id = await this.servers.registerComponent({
-      serverName: this.config.serverName,
-      os: describeOperatingSystem(),
-      ipAddress: this.config.advertisedAddress,
-      type,
-      version: this.config.version,
-      encryptionToken: this.crypto.makeEncryptionToken(),
-      machineToken: type === 'web' ? this.crypto.makeMachineToken() : null,
-    });
-    this.componentIds.set(type, id);
+  /** Registers the given components; returns the conflict when another live process runs one of them. */
+  private async register(
+    types: ComponentType[],
+    settings: ClusterSettings,
+    atRuntime: boolean,
+  ): Promise<InstanceConflict | null> {
+    const result = await this.servers.registerInstance(
+      {
+        instance: this.identity.instance,
+        serverName: this.config.serverName,
+        os: describeOperatingSystem(),
+        ipAddress: this.config.advertisedAddress,
+        version: this.config.version,
+        components: types.map((type) => ({
+          type,
+          encryptionToken: this.crypto.makeEncryptionToken(),
+          machineToken: type === 'web' ? this.crypto.makeMachineToken() : null,
+        })),
+        report: this.presence(settings),
+      },
+      this.liveness(settings, atRuntime),
+      atRuntime,
+    );
+    if (!result.registered) return result.conflict;
+    for (const [type, id] of result.ids) this.componentIds.set(type, id);
+    return null;
+  }
+
+  /**
+   * Whether the process that last reported on a component may still run. On this host a process id that
+   * no longer exists settles it at once (a crash and restart need not wait out the stale timeout), and at
+   * start, our own process id means an earlier run of this container; elsewhere, the stale rule decides.
+   */
+  private liveness(settings: ClusterSettings, atRuntime: boolean): InstanceLiveness {
+    return ({ host, pid, seenAtMs, nowMs }) => {
+      if (seenAtMs === null) return false;
+      if (host === this.identity.instance.host && pid !== null) {
+        if (pid === this.identity.instance.pid && !atRuntime) return false;
+        if (!this.identity.isRunningHere(pid)) return false;
+      }
+      return nowMs <= liveUntilMs(seenAtMs, settings);
+    };
+  }
+
+  private presence(settings: ClusterSettings): PresenceReport {
+    return {
+      nodeNowMs: this.clock.now().getTime(),
+      eligible: this.isEligible(settings),
+      settingsRevision: settings.revision,
+    };
+  }
+
+  /** Decrypting the key check once per value: it changes only when an administrator changes it. */
+  private isEligible(settings: ClusterSettings): boolean {
+    if (this.eligibility.check !== settings.encryptionCheck) {
+      this.eligibility = {
+        check: settings.encryptionCheck,
+        eligible: this.crypto.opensEncryptionToken(settings.encryptionCheck),
+      };
+    }
+    return this.eligibility.eligible;
   }
 }

@@ -3,11 +3,11 @@ import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
 import type { AppConfig } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
-import { HealthRepository } from './health.repository';
+import { DatabaseHealth, HealthRepository } from './health.repository';
 
 const PING_TIMEOUT_MS = 2_000;
 
-/** For load balancers: can this node reach the database? Reveals no keys, settings or other nodes. */
+/** For load balancers: can this node use the database? Reveals no keys, settings or other nodes. */
 @Controller('health')
 export class HealthController {
   constructor(
@@ -18,8 +18,7 @@ export class HealthController {
   @Public()
   @Get()
   async check(@Res() response: Response): Promise<void> {
-    const database = await withTimeout(this.health.ping(), PING_TIMEOUT_MS).then(
-      () => 'ok' as const,
+    const database: DatabaseHealth = await withTimeout(this.health.check(), PING_TIMEOUT_MS).catch(
       () => 'error' as const,
     );
     response
@@ -34,7 +33,7 @@ export class HealthController {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>(
     (_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)),

@@ -37,6 +37,11 @@ export class MetricsService {
     help: 'Epoch of the primary lease (grows by one at every change of primary)',
     registers: [this.registry],
   });
+  readonly databaseUp = new Gauge({
+    name: 'cluster_database_up',
+    help: '1 when this node could read the cluster state from the database at the last scrape, 0 when not',
+    registers: [this.registry],
+  });
   readonly isPrimary = new Gauge({
     name: 'cluster_node_is_primary',
     help: '1 while this node holds the primary role',

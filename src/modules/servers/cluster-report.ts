@@ -22,18 +22,22 @@ export interface ServerReport {
   os: string;
   ipAddress: string;
   status: Status;
+  /** This server's clock minus the database's, at its last heartbeat; null when it never reported one. */
+  clockSkewMs: number | null;
   components: ComponentReport[];
 }
 
 export interface ComponentReport {
   id: string;
   type: ComponentType;
-  role: 'primary' | 'backup' | 'inactive' | null;
+  role: 'primary' | 'backup' | 'inactive' | 'ineligible' | null;
   version: string;
   lastHeartbeatAt: string | null;
   addedManually: boolean;
   status: Status;
   checks: ComponentChecks;
+  /** Another live process runs under this server's name: its heartbeats are ignored until it stops. */
+  duplicateProcess: { address: string | null; lastSeenAt: string } | null;
 }
 
 /** What the page adds to the report: the time it was taken and the facts only a person needs. */

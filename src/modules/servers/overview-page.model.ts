@@ -1,4 +1,4 @@
-import type { KeyCheck, Status } from '../verification/component-checks';
+import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
 
 /** Display-ready values for views/servers/*.hbs: templates only show what is prepared here (house rule 8). */
@@ -18,9 +18,15 @@ const ROLES = {
   primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
   backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
   inactive: { label: 'Inactive', hint: '' },
+  ineligible: {
+    label: 'Ineligible',
+    hint: "never becomes primary: its ENCRYPTION_KEY does not open the cluster's key check",
+    reason: 'encryption key differs',
+    fix: "Give this node the cluster's ENCRYPTION_KEY (the one the other nodes use) and restart it.",
+  },
 };
 
-/** The role, and for an inactive component the reason, in words (not only on hover). */
+/** The role, and for an inactive or ineligible component the reason, in words (not only on hover). */
 function roleModel(component: ComponentReport, automaticFailover: boolean) {
   const role = ROLES[component.role!];
   if (component.role !== 'inactive') return role;
@@ -96,6 +102,7 @@ export function overviewPageModel(
       os: server.os,
       ipAddress: server.ipAddress,
       badge: BADGES[server.status],
+      clock: clockModel(server.clockSkewMs),
       components: server.components.map((component) =>
         componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
       ),
@@ -132,6 +139,30 @@ function componentModel(
     },
     encryptionKey: keyModel(checks.encryptionKey),
     machineKey: checks.machineKey === null ? null : keyModel(checks.machineKey),
+    duplicate: component.duplicateProcess && {
+      badge: BADGES.error,
+      text: `Another process (${component.duplicateProcess.address ?? 'address unknown'}) also runs as this server; its heartbeats are ignored.`,
+      fix: 'Give each node its own CLUSTER_SERVER_NAME, or stop the second process.',
+    },
+  };
+}
+
+/** "+600.0 s ahead of the database", with a warning past CLOCK_SKEW_WARNING_MS. */
+function clockModel(skewMs: number | null) {
+  if (skewMs === null) return null;
+  const seconds = Math.abs(skewMs) / 1000;
+  const text =
+    seconds < 0.05
+      ? 'in step with the database'
+      : `${seconds.toFixed(1)} s ${skewMs > 0 ? 'ahead of' : 'behind'} the database`;
+  const warn = Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS;
+  return {
+    text,
+    warn,
+    badge: warn ? BADGES.warning : BADGES.ok,
+    hint: warn
+      ? 'Failover is not affected (it uses the database clock), but certificates, logs and schedules on this server will be off: synchronise its clock (NTP).'
+      : null,
   };
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Prisma } from '../../generated/sqlite/client';
 import type { ComponentType } from '../configuration/app-config';
-import { PrismaService } from '../database/prisma.service';
+import { LOCK_WAIT_BUDGET_MS, PrismaService, STARTUP_LOCK_BUDGET_MS } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { EventsRepository } from '../events/events.repository';
 
@@ -17,6 +17,17 @@ export interface ComponentRecord {
   /** What the primary's health checker last recorded (null: not yet seen). */
   observedHeartbeat: string | null;
   observedKeys: string | null;
+  observedDuplicate: boolean | null;
+  /** The process running it ("ip:port"), and when it last said it is alive; null once it stopped cleanly. */
+  instanceAddress: string | null;
+  instanceSeenAtMs: number | null;
+  /** Another process that tried to run under this server's name, and when it last tried. */
+  duplicateAddress: string | null;
+  duplicateSeenAtMs: number | null;
+  /** That process's clock minus the database's, at its last heartbeat. */
+  clockSkewMs: number | null;
+  /** Its encryption key opens the cluster's key check; null for a component added by hand. */
+  eligible: boolean | null;
 }
 
 export interface ServerRecord {
@@ -27,7 +38,8 @@ export interface ServerRecord {
   components: ComponentRecord[];
 }
 
-export interface ComponentRegistration {
+/** A component an administrator adds by hand. */
+export interface ManualComponent {
   serverName: string;
   os: string;
   ipAddress: string;
@@ -37,8 +49,54 @@ export interface ComponentRegistration {
   machineToken: string | null;
 }
 
-/** A component an administrator adds by hand: the same facts a node registers with. */
-export type ManualComponent = ComponentRegistration;
+/** One running process of this application: a fresh id at every start, where it runs. */
+export interface ProcessInstance {
+  id: string;
+  /** "ip:port", as other nodes and administrators would reach it */
+  address: string;
+  host: string;
+  pid: number;
+}
+
+/** What a process registers: its server, its components with their tokens, and the facts of each heartbeat. */
+export interface InstanceRegistration {
+  instance: ProcessInstance;
+  serverName: string;
+  os: string;
+  ipAddress: string;
+  version: string;
+  components: { type: ComponentType; encryptionToken: string; machineToken: string | null }[];
+  report: PresenceReport;
+}
+
+/** Written with every heartbeat of a process. */
+export interface PresenceReport {
+  /** The process's wall clock when it sent the statement, to measure its skew against the database's. */
+  nodeNowMs: number;
+  eligible: boolean;
+  settingsRevision: number;
+}
+
+/** Another live process already runs a component of this server. */
+export interface InstanceConflict {
+  type: ComponentType;
+  address: string | null;
+  lastSeenMsAgo: number;
+}
+
+export type RegistrationResult =
+  { registered: true; ids: Map<ComponentType, string> } | { registered: false; conflict: InstanceConflict };
+
+/**
+ * Decides whether the process that last reported on a component can still be running. Supplied by the
+ * caller: it judges with the cluster's stale rule, and knows which process ids on this host are alive.
+ */
+export type InstanceLiveness = (row: {
+  host: string | null;
+  pid: number | null;
+  seenAtMs: number | null;
+  nowMs: number;
+}) => boolean;
 
 export type ManualAddResult =
   | { added: true; id: string }
@@ -65,35 +123,125 @@ export class ServersRepository {
   }
 
   /**
-   * Records this node's server and one of its components, reusing the rows a previous start made (by
-   * server name and component type), and stamps the first heartbeat. Each statement is a single atomic
-   * upsert, so nodes registering at the same moment neither collide nor duplicate rows.
+   * Registers this process's server and components in one transaction, unless another live process already
+   * runs one of them under the same server name. The transaction starts with a write on the server's row
+   * (SQLite takes its write lock at once; PostgreSQL locks the row, or the new name, until commit), so two
+   * processes starting with one name at the same moment are decided one after the other: the first
+   * registers, the second sees it and is refused. A component whose process stopped (cleanly, or stale by
+   * the stale rule, or a dead process id on this same host) is taken over, as by a restart. With
+   * `recordConflict`, a refused process notes itself on the component so that the page can show it.
    */
-  async registerComponent(registration: ComponentRegistration): Promise<string> {
-    const servers = await this.prisma.client.$queryRaw<{ id: string }[]>`
-      INSERT INTO servers (id, name, os, ip_address, created_at)
-      VALUES (${randomUUID()}, ${registration.serverName}, ${registration.os}, ${registration.ipAddress}, ${new Date()})
-      ON CONFLICT (name) DO UPDATE SET os = excluded.os, ip_address = excluded.ip_address
-      RETURNING id`;
+  async registerInstance(
+    registration: InstanceRegistration,
+    isLive: InstanceLiveness,
+    recordConflict: boolean,
+  ): Promise<RegistrationResult> {
+    const { instance, report } = registration;
     const now = this.prisma.nowMsSql();
-    const components = await this.prisma.client.$queryRaw<{ id: string }[]>`
-      INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
-                              registered_at_ms, last_heartbeat_at_ms)
-      VALUES (${randomUUID()}, ${servers[0].id}, ${registration.type}, ${registration.version},
-              ${registration.encryptionToken}, ${registration.machineToken}, false, ${now}, ${now})
-      ON CONFLICT (server_id, type) DO UPDATE SET
-        version = excluded.version, encryption_token = excluded.encryption_token,
-        machine_token = excluded.machine_token, added_manually = false,
-        last_heartbeat_at_ms = excluded.last_heartbeat_at_ms
-      RETURNING id`;
-    return components[0].id;
+    // At start a node may wait a while for the lock; at run time the next heartbeat period tries again.
+    const budgetMs = recordConflict ? LOCK_WAIT_BUDGET_MS : STARTUP_LOCK_BUDGET_MS;
+    return this.prisma.whileLocked(
+      () =>
+        this.prisma.client.$transaction(async (tx): Promise<RegistrationResult> => {
+          const [server] = await tx.$queryRaw<{ id: string; now_ms: bigint | number }[]>`
+        INSERT INTO servers (id, name, os, ip_address, created_at)
+        VALUES (${randomUUID()}, ${registration.serverName}, ${registration.os}, ${registration.ipAddress}, ${new Date()})
+        ON CONFLICT (name) DO UPDATE SET name = excluded.name
+        RETURNING id, ${now} AS now_ms`;
+          const nowMs = Number(server.now_ms);
+          const types = registration.components.map((component) => component.type);
+          const existing = await tx.component.findMany({
+            where: { serverId: server.id, type: { in: types } },
+            select: {
+              id: true,
+              type: true,
+              instanceId: true,
+              instanceAddress: true,
+              instanceHost: true,
+              instancePid: true,
+              instanceSeenAtMs: true,
+            },
+          });
+          for (const row of existing) {
+            if (row.instanceId === null || row.instanceId === instance.id) continue;
+            const seenAtMs = row.instanceSeenAtMs === null ? null : Number(row.instanceSeenAtMs);
+            if (!isLive({ host: row.instanceHost, pid: row.instancePid, seenAtMs, nowMs })) continue;
+            if (recordConflict) {
+              await tx.$executeRaw`
+            UPDATE components SET duplicate_address = ${instance.address}, duplicate_seen_at_ms = ${BigInt(nowMs)}
+            WHERE id = ${row.id}`;
+            }
+            return {
+              registered: false,
+              conflict: {
+                type: row.type as ComponentType,
+                address: row.instanceAddress,
+                lastSeenMsAgo: seenAtMs === null ? 0 : nowMs - seenAtMs,
+              },
+            };
+          }
+          await tx.$executeRaw`
+        UPDATE servers SET os = ${registration.os}, ip_address = ${registration.ipAddress} WHERE id = ${server.id}`;
+          const ids = new Map<ComponentType, string>();
+          for (const component of registration.components) {
+            const rows = await tx.$queryRaw<{ id: string }[]>`
+          INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
+                                  registered_at_ms, last_heartbeat_at_ms, instance_id, instance_address,
+                                  instance_host, instance_pid, instance_seen_at_ms, clock_skew_ms, eligible,
+                                  settings_revision)
+          VALUES (${randomUUID()}, ${server.id}, ${component.type}, ${registration.version},
+                  ${component.encryptionToken}, ${component.machineToken}, false, ${BigInt(nowMs)}, ${BigInt(nowMs)},
+                  ${instance.id}, ${instance.address}, ${instance.host}, ${instance.pid}, ${BigInt(nowMs)},
+                  ${BigInt(Math.round(report.nodeNowMs - nowMs))}, ${report.eligible}, ${report.settingsRevision})
+          ON CONFLICT (server_id, type) DO UPDATE SET
+            version = excluded.version, encryption_token = excluded.encryption_token,
+            machine_token = excluded.machine_token, added_manually = false,
+            last_heartbeat_at_ms = excluded.last_heartbeat_at_ms, instance_id = excluded.instance_id,
+            instance_address = excluded.instance_address, instance_host = excluded.instance_host,
+            instance_pid = excluded.instance_pid, instance_seen_at_ms = excluded.instance_seen_at_ms,
+            clock_skew_ms = excluded.clock_skew_ms, eligible = excluded.eligible,
+            settings_revision = excluded.settings_revision, duplicate_address = NULL, duplicate_seen_at_ms = NULL
+          RETURNING id`;
+            ids.set(component.type, rows[0].id);
+          }
+          return { registered: true, ids };
+        }),
+      budgetMs,
+    );
   }
 
-  /** Stamps a heartbeat; false when the component no longer exists (an administrator removed it). */
-  async touchHeartbeat(componentId: string): Promise<boolean> {
+  /**
+   * One statement per heartbeat period for all of this process's components: it is alive (and its service
+   * component's heartbeat), its clock skew, its eligibility and the settings it follows. Returns the
+   * components still registered to this process: one missing was removed, or taken over by another process.
+   */
+  async reportPresence(instanceId: string, report: PresenceReport): Promise<Map<ComponentType, string>> {
+    const rows = await this.prisma.client.$queryRaw<{ id: string; type: ComponentType }[]>`
+      WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
+      UPDATE components SET
+        instance_seen_at_ms = clock.now_ms,
+        last_heartbeat_at_ms = CASE WHEN type = 'service' THEN clock.now_ms ELSE last_heartbeat_at_ms END,
+        clock_skew_ms = ${BigInt(Math.round(report.nodeNowMs))} - clock.now_ms,
+        eligible = ${report.eligible},
+        settings_revision = ${report.settingsRevision}
+      FROM clock
+      WHERE instance_id = ${instanceId}
+      RETURNING id, type`;
+    return new Map(rows.map((row) => [row.type, row.id]));
+  }
+
+  /** Stamps a web heartbeat; false when the component is no longer this process's (removed, or taken over). */
+  async touchHeartbeat(componentId: string, instanceId: string): Promise<boolean> {
     const updated = await this.prisma.client.$executeRaw`
-      UPDATE components SET last_heartbeat_at_ms = ${this.prisma.nowMsSql()} WHERE id = ${componentId}`;
+      UPDATE components SET last_heartbeat_at_ms = ${this.prisma.nowMsSql()}
+      WHERE id = ${componentId} AND instance_id = ${instanceId}`;
     return updated > 0;
+  }
+
+  /** On a clean shutdown: this process is gone, so a restart under the same name may register at once. */
+  async leave(instanceId: string): Promise<void> {
+    await this.prisma.client.$executeRaw`
+      UPDATE components SET instance_seen_at_ms = NULL WHERE instance_id = ${instanceId}`;
   }
 
   /**
@@ -106,26 +254,28 @@ export class ServersRepository {
     manual: ManualComponent,
     event: (id: string) => NewEvent,
   ): Promise<ManualAddResult> {
-    return this.prisma.client.$transaction(async (tx): Promise<ManualAddResult> => {
-      const [server] = await tx.$queryRaw<{ id: string; os: string; ip_address: string }[]>`
+    return this.prisma.whileLocked(() =>
+      this.prisma.client.$transaction(async (tx): Promise<ManualAddResult> => {
+        const [server] = await tx.$queryRaw<{ id: string; os: string; ip_address: string }[]>`
         INSERT INTO servers (id, name, os, ip_address, created_at)
         VALUES (${randomUUID()}, ${manual.serverName}, ${manual.os}, ${manual.ipAddress}, ${new Date()})
         ON CONFLICT (name) DO UPDATE SET name = excluded.name
         RETURNING id, os, ip_address`;
-      if (server.os !== manual.os || server.ip_address !== manual.ipAddress) {
-        return { added: false, reason: 'server-differs', os: server.os, ipAddress: server.ip_address };
-      }
-      const rows = await tx.$queryRaw<{ id: string }[]>`
+        if (server.os !== manual.os || server.ip_address !== manual.ipAddress) {
+          return { added: false, reason: 'server-differs', os: server.os, ipAddress: server.ip_address };
+        }
+        const rows = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO components (id, server_id, type, version, encryption_token, machine_token, added_manually,
                                 registered_at_ms, last_heartbeat_at_ms)
         VALUES (${randomUUID()}, ${server.id}, ${manual.type}, ${manual.version}, ${manual.encryptionToken},
                 ${manual.machineToken}, true, ${this.prisma.nowMsSql()}, NULL)
         ON CONFLICT (server_id, type) DO NOTHING
         RETURNING id`;
-      if (rows.length === 0) return { added: false, reason: 'duplicate' };
-      await tx.$executeRaw(this.events.insertSql(event(rows[0].id), null));
-      return { added: true, id: rows[0].id };
-    });
+        if (rows.length === 0) return { added: false, reason: 'duplicate' };
+        await tx.$executeRaw(this.events.insertSql(event(rows[0].id), null));
+        return { added: true, id: rows[0].id };
+      }),
+    );
   }
 
   /**
@@ -137,24 +287,26 @@ export class ServersRepository {
     id: string,
     event: (removed: RemovedComponent) => NewEvent,
   ): Promise<RemovedComponent | null> {
-    return this.prisma.client.$transaction(async (tx) => {
-      const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
+    return this.prisma.whileLocked(() =>
+      this.prisma.client.$transaction(async (tx) => {
+        const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
         DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
-      if (deleted.length === 0) return null;
-      // Removing the primary's component ends its lease, so that a backup takes over at its next heartbeat.
-      await tx.$executeRaw`UPDATE leases SET expires_at_ms = 0 WHERE holder = ${id}`;
-      const serverId = deleted[0].server_id;
-      const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
-      const emptied = await tx.$executeRaw`
+        if (deleted.length === 0) return null;
+        // Removing the primary's component ends its lease, so that a backup takes over at its next heartbeat.
+        await tx.$executeRaw`UPDATE leases SET expires_at_ms = 0 WHERE holder = ${id}`;
+        const serverId = deleted[0].server_id;
+        const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
+        const emptied = await tx.$executeRaw`
         DELETE FROM servers WHERE id = ${serverId} AND NOT EXISTS (SELECT 1 FROM components WHERE server_id = ${serverId})`;
-      const removed: RemovedComponent = {
-        serverName: server.name,
-        type: deleted[0].type as ComponentType,
-        serverRemoved: emptied > 0,
-      };
-      await tx.$executeRaw(this.events.insertSql(event(removed), null));
-      return removed;
-    });
+        const removed: RemovedComponent = {
+          serverName: server.name,
+          type: deleted[0].type as ComponentType,
+          serverRemoved: emptied > 0,
+        };
+        await tx.$executeRaw(this.events.insertSql(event(removed), null));
+        return removed;
+      }),
+    );
   }
 
   async findAllWithComponents(): Promise<ServerRecord[]> {
@@ -179,6 +331,13 @@ export class ServersRepository {
             component.lastHeartbeatAtMs === null ? null : Number(component.lastHeartbeatAtMs),
           observedHeartbeat: component.observedHeartbeat,
           observedKeys: component.observedKeys,
+          observedDuplicate: component.observedDuplicate,
+          instanceAddress: component.instanceAddress,
+          instanceSeenAtMs: numberOrNull(component.instanceSeenAtMs),
+          duplicateAddress: component.duplicateAddress,
+          duplicateSeenAtMs: numberOrNull(component.duplicateSeenAtMs),
+          clockSkewMs: numberOrNull(component.clockSkewMs),
+          eligible: component.eligible,
         }))
         .sort((a, b) => (a.type === b.type ? 0 : a.type === 'web' ? -1 : 1)),
     }));
@@ -186,6 +345,15 @@ export class ServersRepository {
 }
 
 /** SQL for the health checker's record of what it saw; run fenced by the primary. */
-export function observeComponentSql(componentId: string, heartbeat: string, keys: string): Prisma.Sql {
-  return Prisma.sql`UPDATE components SET observed_heartbeat = ${heartbeat}, observed_keys = ${keys} WHERE id = ${componentId}`;
+export function observeComponentSql(
+  componentId: string,
+  heartbeat: string,
+  keys: string,
+  duplicate: boolean,
+): Prisma.Sql {
+  return Prisma.sql`UPDATE components SET observed_heartbeat = ${heartbeat}, observed_keys = ${keys}, observed_duplicate = ${duplicate} WHERE id = ${componentId}`;
+}
+
+function numberOrNull(value: bigint | number | null): number | null {
+  return value === null ? null : Number(value);
 }

@@ -7,7 +7,9 @@ import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-set
 import {
   ComponentChecks,
   componentStatus,
+  CLOCK_SKEW_WARNING_MS,
   heartbeatCheck,
+  liveUntilMs,
   newestVersion,
   servingNodeLooksOdd,
   Status,
@@ -18,7 +20,7 @@ import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterOverview, ComponentReport } from './cluster-report';
 import { ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
 
-export type Role = 'primary' | 'backup' | 'inactive';
+export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible';
 
 export interface EvaluatedComponent {
   server: ServerRecord;
@@ -26,6 +28,8 @@ export interface EvaluatedComponent {
   checks: ComponentChecks;
   role: Role | null;
   status: Status;
+  /** Another live process tried to run this component under the same server name. */
+  duplicate: { address: string | null; lastSeenAtMs: number } | null;
 }
 
 /** Every component judged by this node, with its keys, against the database's clock. */
@@ -61,19 +65,19 @@ export class ServersService {
       this.leases.findLease(),
     ]);
     const all = servers.flatMap((server) => server.components);
-    const isLive = (component: ComponentRecord) =>
-      heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds) === 'ok';
+    const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings) === 'ok';
     const live = all.filter(isLive);
     const expectedVersion = newestVersion(
       (live.length > 0 ? live : all).map((component) => component.version),
     );
-    const liveBackupExists =
-      settings.automaticFailover && live.some((c) => c.type === 'service' && c.id !== lease.holder);
+    const liveBackupExists = all.some(
+      (c) => roleOf(c, lease, settings.automaticFailover, isLive(c)) === 'backup',
+    );
 
     const components = servers.flatMap((server) =>
       server.components.map((component): EvaluatedComponent => {
         const checks: ComponentChecks = {
-          heartbeat: heartbeatCheck(component, nowMs, settings.staleTimeoutSeconds),
+          heartbeat: heartbeatCheck(component, nowMs, settings),
           version: versionCheck(component.version, expectedVersion),
           encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
             ? 'ok'
@@ -88,7 +92,12 @@ export class ServersService {
         const role = roleOf(component, lease, settings.automaticFailover, checks.heartbeat === 'ok');
         // A stale primary with no live backup to take over is an error, not merely a warning.
         const stranded = role === 'primary' && checks.heartbeat === 'stale' && !liveBackupExists;
-        return { server, component, checks, role, status: stranded ? 'error' : componentStatus(checks) };
+        const duplicate =
+          component.duplicateSeenAtMs !== null && nowMs <= liveUntilMs(component.duplicateSeenAtMs, settings)
+            ? { address: component.duplicateAddress, lastSeenAtMs: component.duplicateSeenAtMs }
+            : null;
+        const status = stranded || duplicate ? 'error' : componentStatus(checks);
+        return { server, component, checks, role, status, duplicate };
       }),
     );
     const othersChecks = components
@@ -105,6 +114,12 @@ export class ServersService {
     };
   }
 
+  /** A live service component, other than the primary, that may take over (what the primary hands over to). */
+  async hasLiveBackup(): Promise<boolean> {
+    const evaluation = await this.evaluate();
+    return evaluation.components.some((c) => c.role === 'backup');
+  }
+
   async overview(): Promise<ClusterOverview> {
     const evaluation = await this.evaluate();
     const { settings } = evaluation;
@@ -113,12 +128,16 @@ export class ServersService {
       byServer.set(evaluated.server.id, [...(byServer.get(evaluated.server.id) ?? []), evaluated]);
     }
     const servers = evaluation.servers.map((server) => {
-      const components = (byServer.get(server.id) ?? []).map(toComponentReport);
+      const evaluated = byServer.get(server.id) ?? [];
+      const components = evaluated.map(toComponentReport);
+      const clockSkewMs = clockSkewOf(evaluated);
+      const skewed = clockSkewMs !== null && Math.abs(clockSkewMs) > CLOCK_SKEW_WARNING_MS;
       return {
         name: server.name,
         os: server.os,
         ipAddress: server.ipAddress,
-        status: worstStatus(components.map((component) => component.status)),
+        status: worstStatus([...components.map((component) => component.status), skewed ? 'warning' : 'ok']),
+        clockSkewMs,
         components,
       };
     });
@@ -149,8 +168,9 @@ export class ServersService {
 
 /**
  * primary: holds the lease (even when stale, so that the page shows a silent primary);
+ * ineligible: its encryption key is not the cluster's, so it never takes the lease;
  * backup: another live service component, ready to take over, when automatic failover is on;
- * inactive: failover is off, or the component is stale. Web components have no role.
+ * inactive: failover is off, or the component is stale or added by hand. Web components have no role.
  */
 function roleOf(
   component: ComponentRecord,
@@ -160,7 +180,18 @@ function roleOf(
 ): Role | null {
   if (component.type !== 'service') return null;
   if (lease.holder === component.id) return 'primary';
+  if (component.eligible === false) return 'ineligible';
   return automaticFailover && live && !component.addedManually ? 'backup' : 'inactive';
+}
+
+/** The skew reported by the server's most recently seen process; null when none reported one. */
+function clockSkewOf(components: EvaluatedComponent[]): number | null {
+  let newest: ComponentRecord | null = null;
+  for (const { component } of components) {
+    if (component.clockSkewMs === null) continue;
+    if (!newest || (component.instanceSeenAtMs ?? 0) > (newest.instanceSeenAtMs ?? 0)) newest = component;
+  }
+  return newest?.clockSkewMs ?? null;
 }
 
 function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
@@ -175,5 +206,9 @@ function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
     addedManually: component.addedManually,
     status: evaluated.status,
     checks: evaluated.checks,
+    duplicateProcess: evaluated.duplicate && {
+      address: evaluated.duplicate.address,
+      lastSeenAt: new Date(evaluated.duplicate.lastSeenAtMs).toISOString(),
+    },
   };
 }

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService, STARTUP_LOCK_BUDGET_MS } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { EventsRepository } from '../events/events.repository';
+import type { StaleRule } from '../verification/component-checks';
 import type { SettingsValues } from './settings-rules';
 
-export interface ClusterSettingsRecord extends SettingsValues {
+export interface ClusterSettingsRecord extends SettingsValues, StaleRule {
   /** grows with every change; a save names the revision it was based on */
   revision: number;
+  /** the cluster's key check: a token only the cluster's encryption key opens; null until the first node set it */
+  encryptionCheck: string | null;
 }
 
 @Injectable()
@@ -25,23 +28,65 @@ export class ClusterSettingsRepository {
       heartbeatFrequencySeconds: row.heartbeatFrequencySeconds,
       staleTimeoutSeconds: row.staleTimeoutSeconds,
       revision: row.revision,
+      changedAtMs: row.changedAtMs === null ? null : Number(row.changedAtMs),
+      previousStaleTimeoutSeconds: row.previousStaleTimeoutSeconds,
+      encryptionCheck: row.encryptionCheck,
     };
+  }
+
+  /** Only the revision: what every node reads twice a second to notice a change. */
+  async findRevision(): Promise<number> {
+    const row = await this.prisma.client.clusterSettings.findUniqueOrThrow({
+      where: { id: 1 },
+      select: { revision: true },
+    });
+    return row.revision;
+  }
+
+  /** The first node to register sets the cluster's key check; later calls change nothing. */
+  async setEncryptionCheckIfUnset(token: string): Promise<void> {
+    await this.prisma.whileLocked(
+      () =>
+        this.prisma.client.clusterSettings.updateMany({
+          where: { id: 1, encryptionCheck: null },
+          data: { encryptionCheck: token },
+        }),
+      STARTUP_LOCK_BUDGET_MS,
+    );
   }
 
   /**
    * Saves only if nobody saved since `basedOnRevision`, and records the event in the same transaction
    * (which starts with the conditional UPDATE, so SQLite takes its write lock at once): both or neither.
-   * False when someone saved meanwhile.
+   * Stamps the change with the database's clock and keeps the stale timeout that applied before it (the
+   * longest one, when this change comes while an earlier one is still being switched over to), so that
+   * heartbeats written under the old period are judged fairly. False when someone saved meanwhile.
    */
   async updateIfRevision(values: SettingsValues, basedOnRevision: number, event: NewEvent): Promise<boolean> {
-    return this.prisma.client.$transaction(async (tx) => {
-      const { count } = await tx.clusterSettings.updateMany({
-        where: { id: 1, revision: basedOnRevision },
-        data: { ...values, revision: basedOnRevision + 1, updatedAt: new Date() },
-      });
-      if (count !== 1) return false;
-      await tx.$executeRaw(this.events.insertSql(event, null));
-      return true;
-    });
+    const now = this.prisma.nowMsSql();
+    return this.prisma.whileLocked(() =>
+      this.prisma.client.$transaction(async (tx) => {
+        const updated = await tx.$executeRaw`
+        WITH clock AS (SELECT ${now} AS now_ms)
+        UPDATE cluster_settings SET
+          previous_stale_timeout_seconds = CASE
+            WHEN changed_at_ms IS NOT NULL AND clock.now_ms < changed_at_ms + stale_timeout_seconds * 1000
+                 AND COALESCE(previous_stale_timeout_seconds, 0) > stale_timeout_seconds
+              THEN previous_stale_timeout_seconds
+            ELSE stale_timeout_seconds END,
+          changed_at_ms = clock.now_ms,
+          load_balancing = ${values.loadBalancing},
+          automatic_failover = ${values.automaticFailover},
+          heartbeat_frequency_seconds = ${values.heartbeatFrequencySeconds},
+          stale_timeout_seconds = ${values.staleTimeoutSeconds},
+          revision = ${basedOnRevision + 1},
+          updated_at = ${new Date()}
+        FROM clock
+        WHERE id = 1 AND revision = ${basedOnRevision}`;
+        if (updated !== 1) return false;
+        await tx.$executeRaw(this.events.insertSql(event, null));
+        return true;
+      }),
+    );
   }
 }

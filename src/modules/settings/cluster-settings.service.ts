@@ -22,6 +22,16 @@ export class ClusterSettingsService {
     return this.repository.findSettings();
   }
 
+  /** The revision alone: cheap enough to read twice a second on every node. */
+  revision(): Promise<number> {
+    return this.repository.findRevision();
+  }
+
+  /** Records the cluster's key check, made with the first registering node's key; no-op once set. */
+  setEncryptionCheckIfUnset(token: string): Promise<void> {
+    return this.repository.setEncryptionCheckIfUnset(token);
+  }
+
   warnings(values: SettingsValues): string[] {
     return settingsWarnings(values);
   }
@@ -52,6 +62,6 @@ export class ClusterSettingsService {
     if (!(await this.repository.updateIfRevision(next, basedOn, event))) {
       throw new SettingsConflictError((await this.repository.findSettings()).revision);
     }
-    return { settings: { ...next, revision: basedOn + 1 }, warnings: settingsWarnings(next) };
+    return { settings: await this.repository.findSettings(), warnings: settingsWarnings(next) };
   }
 }

@@ -8,8 +8,12 @@ export interface SettingsValues {
 
 export type SettingsField = keyof SettingsValues;
 
-export const DEFAULT_HEARTBEAT_SECONDS = 30;
-export const DEFAULT_STALE_TIMEOUT_SECONDS = 300;
+/** A crashed primary is replaced in about a minute, with six heartbeats of margin against a pause. */
+export const DEFAULT_HEARTBEAT_SECONDS = 10;
+export const DEFAULT_STALE_TIMEOUT_SECONDS = 60;
+/** Below these the settings are accepted (tests and demos use 1 s / 3 s) with a warning. */
+export const RECOMMENDED_MIN_HEARTBEAT_SECONDS = 5;
+export const RECOMMENDED_MIN_STALE_TIMEOUT_SECONDS = 15;
 export const HEARTBEAT_RANGE = { min: 1, max: 3600 };
 export const STALE_TIMEOUT_RANGE = { min: 3, max: 86_400 };
 /** A component is not declared stale for missing fewer than three heartbeats. */
@@ -30,17 +34,17 @@ export function settingsErrors(values: SettingsValues): Partial<Record<SettingsF
   return errors;
 }
 
-/** Allowed, but worth saying: values below the defaults make the cluster chattier and quicker to cry wolf. */
+/** Allowed, but worth saying: very short values make the cluster chattier and quicker to cry wolf. */
 export function settingsWarnings(values: SettingsValues): string[] {
   const warnings: string[] = [];
-  if (values.heartbeatFrequencySeconds < DEFAULT_HEARTBEAT_SECONDS) {
+  if (values.heartbeatFrequencySeconds < RECOMMENDED_MIN_HEARTBEAT_SECONDS) {
     warnings.push(
-      `A heartbeat every ${values.heartbeatFrequencySeconds} s is below the default of ${DEFAULT_HEARTBEAT_SECONDS} s and not recommended outside tests and demos: every service component writes to the database that often.`,
+      `A heartbeat every ${values.heartbeatFrequencySeconds} s is below ${RECOMMENDED_MIN_HEARTBEAT_SECONDS} s and not recommended outside tests and demos: every node writes to the database that often.`,
     );
   }
-  if (values.staleTimeoutSeconds < DEFAULT_STALE_TIMEOUT_SECONDS) {
+  if (values.staleTimeoutSeconds < RECOMMENDED_MIN_STALE_TIMEOUT_SECONDS) {
     warnings.push(
-      `A stale timeout of ${values.staleTimeoutSeconds} s is below the default of ${DEFAULT_STALE_TIMEOUT_SECONDS} s and not recommended: a short pause of a server (a garbage collection, a backup, a slow disk) can cause a failover.`,
+      `A stale timeout of ${values.staleTimeoutSeconds} s is below ${RECOMMENDED_MIN_STALE_TIMEOUT_SECONDS} s and not recommended: a short pause of a server (a garbage collection, a backup, a slow disk) can cause a failover.`,
     );
   }
   return warnings;

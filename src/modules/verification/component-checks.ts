@@ -1,6 +1,9 @@
 import semver from 'semver';
 import type { ComponentType } from '../configuration/app-config';
 
+/** A server's clock further than this from the database's is worth a warning. */
+export const CLOCK_SKEW_WARNING_MS = 5_000;
+
 /** A web component is stale after 24 hours without a request, as in ProGet. */
 export const WEB_STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
@@ -22,15 +25,37 @@ export interface HeartbeatFacts {
   lastHeartbeatAtMs: number | null;
 }
 
+/** The service stale timeout, and the one that applied before the last change while nodes switch over. */
+export interface StaleRule {
+  staleTimeoutSeconds: number;
+  /** When the last settings change was saved, by the database's clock; null when never. */
+  changedAtMs: number | null;
+  /** The stale timeout that applied before that change (for a quick succession, the longest of them). */
+  previousStaleTimeoutSeconds: number | null;
+}
+
 /** Stale: no heartbeat within the window (web: 24 h; service: the stale timeout), or none ever. */
-export function heartbeatCheck(
-  component: HeartbeatFacts,
-  nowMs: number,
-  staleTimeoutSeconds: number,
-): HeartbeatCheck {
+export function heartbeatCheck(component: HeartbeatFacts, nowMs: number, rule: StaleRule): HeartbeatCheck {
   if (component.lastHeartbeatAtMs === null) return 'stale';
-  const windowMs = component.type === 'web' ? WEB_STALE_AFTER_MS : staleTimeoutSeconds * 1000;
-  return nowMs - component.lastHeartbeatAtMs > windowMs ? 'stale' : 'ok';
+  if (component.type === 'web')
+    return nowMs - component.lastHeartbeatAtMs > WEB_STALE_AFTER_MS ? 'stale' : 'ok';
+  return nowMs > liveUntilMs(component.lastHeartbeatAtMs, rule) ? 'stale' : 'ok';
+}
+
+/**
+ * Until when a process that last reported at `lastMs` counts as live. Normally lastMs + the stale timeout.
+ * A report written before the last settings change was written under the old period: a live node may not
+ * have reported again yet (it follows a change within a second and then reports at once), so it is judged
+ * by the old timeout, but never beyond the new timeout counted from the change, and never more strictly
+ * than the new timeout from its report. So a shorter setting raises no false alarm, a node that was already
+ * stale stays stale (no false "recovered"), and a node that dies after the change is seen as soon as the
+ * new timeout allows.
+ */
+export function liveUntilMs(lastMs: number, rule: StaleRule): number {
+  const timeoutMs = rule.staleTimeoutSeconds * 1000;
+  if (rule.changedAtMs === null || lastMs >= rule.changedAtMs) return lastMs + timeoutMs;
+  const previousMs = (rule.previousStaleTimeoutSeconds ?? rule.staleTimeoutSeconds) * 1000;
+  return Math.max(lastMs + timeoutMs, Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs));
 }
 
 /**
