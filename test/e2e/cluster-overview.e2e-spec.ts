@@ -48,8 +48,8 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
       serverCount: 3,
       loadBalancing: false,
       automaticFailover: true,
-      heartbeatFrequencySeconds: 30,
-      staleTimeoutSeconds: 300,
+      heartbeatFrequencySeconds: 10,
+      staleTimeoutSeconds: 60,
       primaryServer: 'node-a',
       backupServers: ['node-b'],
     });
@@ -136,7 +136,11 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
       addedManually: false,
       status: 'ok',
       checks: expect.any(Object),
+      duplicateProcess: null,
     });
+    // This node measured its clock against the database's at its heartbeat; the seeded servers never did.
+    expect(Math.abs(nodeA.clockSkewMs)).toBeLessThan(1_000);
+    expect(body.servers[1].clockSkewMs).toBeNull();
   });
 
   it('never answers with keys or tokens', async () => {
@@ -152,7 +156,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
     expect(text).toContain('Verified by <strong>node-a</strong>');
     expect(text).toMatch(/data-field="server-count">3</);
     expect(text).toContain('Disabled');
-    expect(text).toContain('heartbeat every 30 seconds, stale after 5 minutes');
+    expect(text).toContain('heartbeat every 10 seconds, stale after 1 minute');
     for (const name of ['node-a', 'node-b', 'node-c']) expect(text).toContain(`data-server="${name}"`);
     for (const address of ['10.0.0.5', '10.0.0.6', '10.0.0.7']) expect(text).toContain(address);
     expect(text).toContain('Behind 1.0.0');

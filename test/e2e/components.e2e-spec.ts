@@ -148,7 +148,7 @@ describe.each(databaseKinds())('managing components on %s', (kind) => {
     const primary = await componentOf('node-a', 'service');
     const { text } = await agent.get(`/administration/cluster/components/${primary.id}/remove`).expect(200);
     expect(text).toContain(
-      'Its node is still running: it registers again at its next heartbeat (within 30 seconds).',
+      'Its node is still running: it registers again at its next heartbeat (within 10 seconds).',
     );
     expect(text).toContain(
       'It is the primary service component, and no other live service component can take over',

@@ -38,16 +38,77 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     node.app.get(EventsRepository).insertSql({ kind: 'component-stale', message }, 0),
   ];
 
+  /** A service component run by its own process, as a node registers it. */
+  const component = async (name: string) => {
+    const row = await prisma.component.create({
+      data: {
+        id: `${name}-${randomUUID()}`,
+        type: 'service',
+        version: '1.0.0',
+        registeredAtMs: 0n,
+        instanceId: `process-of-${name}`,
+        server: {
+          create: {
+            id: randomUUID(),
+            name: `server-${name}-${randomUUID()}`,
+            os: 'Linux',
+            ipAddress: '10.0.0.1',
+          },
+        },
+      },
+    });
+    return { id: row.id, instanceId: row.instanceId! };
+  };
+  type Holder = Awaited<ReturnType<typeof component>>;
+  const ask = (
+    holder: Holder,
+    myEpoch: number | null,
+    options: { automaticFailover?: boolean; mayAcquire?: boolean; instanceId?: string } = {},
+  ) =>
+    leases.renewOrAcquire({
+      holder: holder.id,
+      instanceId: options.instanceId ?? holder.instanceId,
+      myEpoch,
+      timeoutMs: TIMEOUT_MS,
+      automaticFailover: options.automaticFailover ?? true,
+      mayAcquire: options.mayAcquire ?? true,
+    });
+
+  let a: Holder;
+  let b: Holder;
+
   it('grants a free lease, renews it for its holder, and refuses it to others while it lasts', async () => {
-    const first = await leases.renewOrAcquire('a', null, TIMEOUT_MS, true);
+    a = await component('a');
+    b = await component('b');
+    const first = await ask(a, null);
     expect(first).toEqual({ epoch: 1, previousHolder: null });
-    expect(await leases.renewOrAcquire('a', 1, TIMEOUT_MS, true)).toEqual({ epoch: 1, previousHolder: null });
-    expect(await leases.renewOrAcquire('b', null, TIMEOUT_MS, true)).toBeNull();
+    expect(await ask(a, 1)).toEqual({ epoch: 1, previousHolder: null });
+    expect(await ask(b, null)).toBeNull();
     // A renewal must name the epoch it holds: a stale belief of holding it is not enough.
-    expect(await leases.renewOrAcquire('a', 99, TIMEOUT_MS, true)).toBeNull();
+    expect(await ask(a, 99)).toBeNull();
+  });
+
+  it('refuses the lease to a second process that runs under the same component, even with its epoch', async () => {
+    expect(await ask(a, 1, { instanceId: 'a-duplicate-process' })).toBeNull();
+    await expireLease();
+    expect(await ask(a, null, { instanceId: 'a-duplicate-process' })).toBeNull();
+    expect(await ask(a, null, { instanceId: 'a-duplicate-process', automaticFailover: false })).toBeNull();
+    expect(await ask(a, 1)).toEqual({ epoch: 2, previousHolder: a.id });
+  });
+
+  it('lets an ineligible component keep a lease it holds but never take one', async () => {
+    const lease = await leases.findLease();
+    expect(await ask(a, lease.epoch, { mayAcquire: false })).toEqual({
+      epoch: lease.epoch,
+      previousHolder: a.id,
+    });
+    await expireLease();
+    expect(await ask(b, null, { mayAcquire: false })).toBeNull();
+    expect((await leases.findLease()).holder).toBe(a.id);
   });
 
   it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {
+    expect(await ask(a, (await leases.findLease()).epoch)).not.toBeNull();
     const lease = await leases.findLease();
     const before = await eventCount();
     await leases.executeFenced(
@@ -57,7 +118,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     expect(await eventCount()).toBe(before + 1);
 
     await expireLease();
-    const taken = await leases.renewOrAcquire('b', null, TIMEOUT_MS, true);
+    const taken = await ask(b, null);
     expect(taken).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
     await expect(
       leases.executeFenced(
@@ -65,7 +126,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
         insertEvent('written under a lost lease'),
       ),
     ).rejects.toBeInstanceOf(LeaseLostError);
-    expect(await leases.renewOrAcquire(lease.holder!, lease.epoch, TIMEOUT_MS, true)).toBeNull();
+    expect(await ask(a, lease.epoch)).toBeNull();
     expect(await eventCount()).toBe(before + 1);
     expect(await prisma.event.count({ where: { message: 'written under a lost lease' } })).toBe(0);
   });
@@ -79,29 +140,20 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   });
 
   it('with automatic failover disabled, nobody takes over a silent primary, but it reclaims its own lease after a restart', async () => {
-    const service = await prisma.component.create({
-      data: {
-        id: randomUUID(),
-        type: 'service',
-        version: '1.0.0',
-        registeredAtMs: 0n,
-        server: {
-          create: { id: randomUUID(), name: `server-${randomUUID()}`, os: 'Linux', ipAddress: '10.0.0.1' },
-        },
-      },
-    });
+    const service = await component('restarting');
+    const someoneElse = await component('someone-else');
     await expireLease();
-    const grant = await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, true);
+    const grant = await ask(service, null);
     await expireLease();
-    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toBeNull();
+    expect(await ask(someoneElse, null, { automaticFailover: false })).toBeNull();
     // The same component after a restart knows no epoch: it takes its lease back under a new one.
-    expect(await leases.renewOrAcquire(service.id, null, TIMEOUT_MS, false)).toEqual({
+    expect(await ask(service, null, { automaticFailover: false })).toEqual({
       epoch: grant!.epoch + 1,
       previousHolder: service.id,
     });
     // A holder that no longer exists (removed by an administrator) does not block the cluster forever.
     await prisma.component.delete({ where: { id: service.id } });
-    expect(await leases.renewOrAcquire('someone-else', null, TIMEOUT_MS, false)).toMatchObject({
+    expect(await ask(someoneElse, null, { automaticFailover: false })).toMatchObject({
       epoch: grant!.epoch + 2,
     });
   });
@@ -109,7 +161,8 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   it('releases on a clean shutdown so that a backup takes over at once', async () => {
     const lease = await leases.findLease();
     await leases.release({ holder: lease.holder!, epoch: lease.epoch });
-    expect(await leases.renewOrAcquire('next', null, TIMEOUT_MS, true)).toEqual({
+    const next = await component('next');
+    expect(await ask(next, null)).toEqual({
       epoch: lease.epoch + 1,
       previousHolder: lease.holder,
     });
@@ -187,7 +240,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     expect(recent[1].message).toBe(
       "odd-node: web component fails verification of its encryption key and machine key against the primary's keys",
     );
-    expect(recent[3].message).toBe('quiet-node: service component became stale (no heartbeat for 5 minutes)');
+    expect(recent[3].message).toBe('quiet-node: service component became stale (no heartbeat for 1 minute)');
     expect(recent.every((event) => event.epoch === 1)).toBe(true);
   });
 

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma } from '../../src/generated/sqlite/client';
-import { loadAppConfig } from '../../src/modules/configuration/app-config';
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { AppConfig, loadAppConfig } from '../../src/modules/configuration/app-config';
 import { runMigrations } from '../../src/modules/database/migrator';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -35,7 +39,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
             await runMigrations(config.database),
             await runMigrations(config.database),
           ];
-    expect(applied.flat().sort()).toEqual(['0001_init.sql', '0002_failover.sql']);
+    expect(applied.flat().sort()).toEqual(['0001_init.sql', '0002_failover.sql', '0003_transitions.sql']);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
   });
@@ -81,6 +85,17 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         lastHeartbeatAtMs: 1_795_000_000_123n,
         observedHeartbeat: 'ok',
         observedKeys: 'decryption-failure',
+        observedDuplicate: true,
+        instanceId: 'instance-1',
+        instanceAddress: '10.9.9.9:8624',
+        instanceHost: 'host-1',
+        instancePid: 4242,
+        instanceSeenAtMs: 1_795_000_000_124n,
+        duplicateAddress: '10.9.9.10:8624',
+        duplicateSeenAtMs: 1_795_000_000_125n,
+        clockSkewMs: -600_000n,
+        eligible: false,
+        settingsRevision: 7,
       },
     });
     expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toEqual(component);
@@ -97,9 +112,12 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     expect(settings).toMatchObject({
       loadBalancing: false,
       automaticFailover: true,
-      heartbeatFrequencySeconds: 30,
-      staleTimeoutSeconds: 300,
+      heartbeatFrequencySeconds: 10,
+      staleTimeoutSeconds: 60,
       revision: 1,
+      changedAtMs: null,
+      previousStaleTimeoutSeconds: null,
+      encryptionCheck: null,
     });
     const changed = await client.clusterSettings.update({
       where: { id: 1 },
@@ -110,6 +128,9 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         staleTimeoutSeconds: 15,
         revision: 2,
         updatedAt: createdAt,
+        changedAtMs: 1_795_000_000_000n,
+        previousStaleTimeoutSeconds: 300,
+        encryptionCheck: 'token',
       },
     });
     expect(await client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } })).toEqual(changed);
@@ -182,4 +203,58 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     );
     expect(await runMigrations(config.database)).toEqual([]);
   });
+
+  it('keeps the saved settings of an existing cluster when it upgrades to the new defaults', async () => {
+    const existing = await createTestDatabase(kind);
+    const config = loadAppConfig(
+      { DATABASE_URL: existing.url },
+      { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
+    );
+    try {
+      await applyAsOfRelease(
+        config.database,
+        ['0001_init.sql', '0002_failover.sql'],
+        [`INSERT INTO servers (id, name, os, ip_address) VALUES ('s1', 'old-node', 'Linux', '10.0.0.1')`],
+      );
+      expect(await runMigrations(config.database)).toEqual(['0003_transitions.sql']);
+      const upgraded = new PrismaService(config);
+      await upgraded.onModuleInit();
+      try {
+        expect(await upgraded.client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } })).toMatchObject({
+          heartbeatFrequencySeconds: 30,
+          staleTimeoutSeconds: 300,
+          revision: 1,
+        });
+      } finally {
+        await upgraded.onApplicationShutdown();
+      }
+    } finally {
+      await existing.drop();
+    }
+  });
 });
+
+/** A database as an earlier release left it: the given migrations applied and recorded, and some rows. */
+async function applyAsOfRelease(
+  database: AppConfig['database'],
+  files: string[],
+  rows: string[],
+): Promise<void> {
+  const folder = join(__dirname, '..', '..', 'prisma', 'migrations', database.kind);
+  const statements = [
+    'CREATE TABLE schema_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)',
+    ...files.map((file) => readFileSync(join(folder, file), 'utf8')),
+    ...files.map((file) => `INSERT INTO schema_migrations (name) VALUES ('${file}')`),
+    ...rows,
+  ];
+  if (database.kind === 'sqlite') {
+    const db = new Database(database.sqliteFile!);
+    for (const sql of statements) db.exec(sql);
+    db.close();
+    return;
+  }
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  for (const sql of statements) await client.query(sql);
+  await client.end();
+}

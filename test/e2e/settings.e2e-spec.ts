@@ -28,19 +28,27 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
     expect(before).toMatchObject({
       loadBalancing: false,
       automaticFailover: true,
-      heartbeatFrequencySeconds: 30,
-      staleTimeoutSeconds: 300,
+      heartbeatFrequencySeconds: 10,
+      staleTimeoutSeconds: 60,
       warnings: [],
     });
+    expect(Object.keys(before).sort()).toEqual([
+      'automaticFailover',
+      'heartbeatFrequencySeconds',
+      'loadBalancing',
+      'revision',
+      'staleTimeoutSeconds',
+      'warnings',
+    ]);
     const { body } = await api()
       .put('/api/cluster/settings')
       .set('X-ApiKey', API_KEY)
-      .send({ loadBalancing: true, heartbeatFrequencySeconds: 10, staleTimeoutSeconds: 60 })
+      .send({ loadBalancing: true, heartbeatFrequencySeconds: 4, staleTimeoutSeconds: 14 })
       .expect(200);
     expect(body).toMatchObject({
       loadBalancing: true,
-      heartbeatFrequencySeconds: 10,
-      staleTimeoutSeconds: 60,
+      heartbeatFrequencySeconds: 4,
+      staleTimeoutSeconds: 14,
       revision: before.revision + 1,
     });
     expect(body.warnings).toHaveLength(2);
@@ -50,7 +58,7 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       actor: 'API key',
       epoch: null,
       message:
-        'API key changed load balancing off → on, heartbeat frequency 30 s → 10 s, stale timeout 300 s → 60 s',
+        'API key changed load balancing off → on, heartbeat frequency 10 s → 4 s, stale timeout 60 s → 14 s',
     });
   });
 
@@ -114,7 +122,7 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       const agent = await signedInAgent(node);
       const { page, csrf, revision } = await formFor(agent);
       expect(page.text).toContain('Load balancing enabled');
-      expect(page.text).toContain('name="heartbeatFrequencySeconds" inputmode="numeric" value="10"');
+      expect(page.text).toContain('name="heartbeatFrequencySeconds" inputmode="numeric" value="4"');
       const saved = await agent
         .post('/administration/cluster/configure')
         .type('form')
@@ -179,9 +187,9 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
         })
         .expect(303);
       const form = await agent.get('/administration/cluster/configure?saved=1').expect(200);
-      expect(form.text).toContain('Not recommended: A heartbeat every 1 s is below the default');
+      expect(form.text).toContain('Not recommended: A heartbeat every 1 s is below 5 s');
       const overview = await agent.get('/administration/cluster').expect(200);
-      expect(overview.text).toContain('A stale timeout of 3 s is below the default of 300 s');
+      expect(overview.text).toContain('A stale timeout of 3 s is below 15 s');
     });
 
     it('tells the later of two administrators saving at once that the settings changed meanwhile', async () => {

@@ -2,7 +2,7 @@ import { Clock } from '../../common/clock';
 import type { SettingsValues } from '../settings/settings-rules';
 import { MetricsService } from '../ops/metrics.service';
 import { FailoverService } from './failover.service';
-import type { Fence, LeaseGrant } from './lease';
+import type { Fence, LeaseGrant, LeaseRequest } from './lease';
 import type { LeaseRepository } from './lease.repository';
 
 /** A clock the test moves by hand. */
@@ -16,16 +16,11 @@ class ManualClock extends Clock {
 /** Answers renewals from a script, as the database would; records releases. */
 class ScriptedLeases {
   answers: (LeaseGrant | null | Error)[] = [];
-  calls: { holder: string; myEpoch: number | null; timeoutMs: number; automaticFailover: boolean }[] = [];
+  calls: LeaseRequest[] = [];
   released: Fence[] = [];
 
-  async renewOrAcquire(
-    holder: string,
-    myEpoch: number | null,
-    timeoutMs: number,
-    automaticFailover: boolean,
-  ) {
-    this.calls.push({ holder, myEpoch, timeoutMs, automaticFailover });
+  async renewOrAcquire(request: LeaseRequest) {
+    this.calls.push(request);
     const answer = this.answers.shift() ?? null;
     if (answer instanceof Error) throw answer;
     return answer;
@@ -43,6 +38,8 @@ const settings: SettingsValues = {
   staleTimeoutSeconds: 3,
 };
 
+const PROCESS = { instanceId: 'this-process', mayAcquire: true };
+
 describe('FailoverService', () => {
   let clock: ManualClock;
   let leases: ScriptedLeases;
@@ -58,7 +55,7 @@ describe('FailoverService', () => {
 
   it('becomes primary when the database grants the lease, and reports the change once', async () => {
     leases.answers = [{ epoch: 4, previousHolder: 'other' }];
-    expect(await sut.renew('me', settings)).toBe(true);
+    expect(await sut.renew('me', settings, PROCESS)).toBe(true);
     expect((await metrics.failovers.get()).values[0].value).toBe(1);
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
     expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
@@ -68,9 +65,11 @@ describe('FailoverService', () => {
     expect(sut.pendingChange()).toBeNull();
     expect(leases.calls[0]).toEqual({
       holder: 'me',
+      instanceId: 'this-process',
       myEpoch: null,
       timeoutMs: 3000,
       automaticFailover: true,
+      mayAcquire: true,
     });
   });
 
@@ -79,18 +78,18 @@ describe('FailoverService', () => {
       { epoch: 4, previousHolder: null },
       { epoch: 4, previousHolder: null },
     ];
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     sut.changeRecorded(4);
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     expect(leases.calls[1].myEpoch).toBe(4);
     expect(sut.pendingChange()).toBeNull();
   });
 
   it('stops being primary on its own before the lease can expire, even when the database does not answer', async () => {
     leases.answers = [{ epoch: 1, previousHolder: null }, new Error('connection refused')];
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     clock.ms += 2_000;
-    expect(await sut.renew('me', settings)).toBe(true);
+    expect(await sut.renew('me', settings, PROCESS)).toBe(true);
     // 3 s timeout, half a heartbeat of margin: primary until 2.5 s after the renewal started, not after.
     clock.ms += 499;
     expect(sut.isPrimary()).toBe(true);
@@ -101,24 +100,24 @@ describe('FailoverService', () => {
 
   it('steps down at once when a renewal returns no row', async () => {
     leases.answers = [{ epoch: 2, previousHolder: null }, null];
-    await sut.renew('me', settings);
-    expect(await sut.renew('me', settings)).toBe(false);
+    await sut.renew('me', settings, PROCESS);
+    expect(await sut.renew('me', settings, PROCESS)).toBe(false);
     expect(sut.isPrimary()).toBe(false);
   });
 
   it('steps down when a fenced write was rejected, and asks afresh next time', async () => {
     leases.answers = [{ epoch: 2, previousHolder: null }];
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     sut.leaseLost();
     expect(sut.fence()).toBeNull();
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     expect(leases.calls[1].myEpoch).toBeNull();
   });
 
   it('is no longer primary once its component registered again under a new id', async () => {
     leases.answers = [{ epoch: 3, previousHolder: null }, null];
-    await sut.renew('old-id', settings);
-    expect(await sut.renew('new-id', settings)).toBe(false);
+    await sut.renew('old-id', settings, PROCESS);
+    expect(await sut.renew('new-id', settings, PROCESS)).toBe(false);
     expect(leases.calls[1]).toMatchObject({ holder: 'new-id', myEpoch: null });
     expect(sut.isPrimary()).toBe(false);
   });
@@ -127,9 +126,15 @@ describe('FailoverService', () => {
     await sut.release();
     expect(leases.released).toEqual([]);
     leases.answers = [{ epoch: 7, previousHolder: null }];
-    await sut.renew('me', settings);
+    await sut.renew('me', settings, PROCESS);
     await sut.release();
     expect(leases.released).toEqual([{ holder: 'me', epoch: 7 }]);
     expect(sut.isPrimary()).toBe(false);
+  });
+
+  it("asks only to keep the lease, never to take one, while its key is not the cluster's", async () => {
+    leases.answers = [null];
+    expect(await sut.renew('me', settings, { instanceId: 'this-process', mayAcquire: false })).toBe(false);
+    expect(leases.calls[0].mayAcquire).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ const server = (status: ServerReport['status']): ServerReport => ({
   os: 'o',
   ipAddress: 'i',
   status,
+  clockSkewMs: null,
   components: [],
 });
 

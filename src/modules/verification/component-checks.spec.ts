@@ -2,31 +2,83 @@ import {
   componentStatus,
   compareVersions,
   heartbeatCheck,
+  liveUntilMs,
   newestVersion,
   servingNodeLooksOdd,
   versionCheck,
   WEB_STALE_AFTER_MS,
   type ComponentChecks,
+  type StaleRule,
 } from './component-checks';
+
+/** Settings that have not changed lately. */
+const steady = (staleTimeoutSeconds: number): StaleRule => ({
+  staleTimeoutSeconds,
+  changedAtMs: null,
+  previousStaleTimeoutSeconds: null,
+});
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 const ok: ComponentChecks = { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: 'ok' };
 
 describe('heartbeat check', () => {
   it('keeps a service component live up to the stale timeout and marks it stale after', () => {
-    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: NOW - 300_000 }, NOW, 300)).toBe('ok');
-    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: NOW - 300_001 }, NOW, 300)).toBe('stale');
-  });
-
-  it('gives a web component 24 hours whatever the stale timeout', () => {
-    expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - 3_600_000 }, NOW, 3)).toBe('ok');
-    expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - WEB_STALE_AFTER_MS - 1 }, NOW, 3)).toBe(
+    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: NOW - 300_000 }, NOW, steady(300))).toBe(
+      'ok',
+    );
+    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: NOW - 300_001 }, NOW, steady(300))).toBe(
       'stale',
     );
   });
 
+  it('gives a web component 24 hours whatever the stale timeout', () => {
+    expect(heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - 3_600_000 }, NOW, steady(3))).toBe('ok');
+    expect(
+      heartbeatCheck({ type: 'web', lastHeartbeatAtMs: NOW - WEB_STALE_AFTER_MS - 1 }, NOW, steady(3)),
+    ).toBe('stale');
+  });
+
   it('treats a component that never sent a heartbeat as stale', () => {
-    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: null }, NOW, 300)).toBe('stale');
+    expect(heartbeatCheck({ type: 'service', lastHeartbeatAtMs: null }, NOW, steady(300))).toBe('stale');
+  });
+});
+
+describe('heartbeat check while the nodes switch over to new settings', () => {
+  const service = (lastMs: number) => ({ type: 'service' as const, lastHeartbeatAtMs: lastMs });
+  const CHANGED = NOW - 2_000;
+  // 300 s → 3 s, saved two seconds ago.
+  const shortened: StaleRule = {
+    staleTimeoutSeconds: 3,
+    changedAtMs: CHANGED,
+    previousStaleTimeoutSeconds: 300,
+  };
+
+  it('does not call a node stale for a heartbeat written under the old, longer period', () => {
+    expect(heartbeatCheck(service(NOW - 25_000), NOW, shortened)).toBe('ok');
+  });
+
+  it('gives such a node the new timeout counted from the change, and no more', () => {
+    expect(liveUntilMs(NOW - 25_000, shortened)).toBe(CHANGED + 3_000);
+    expect(heartbeatCheck(service(NOW - 25_000), CHANGED + 3_001, shortened)).toBe('stale');
+  });
+
+  it('keeps a node stale that was already stale under the old settings (no false recovery)', () => {
+    expect(heartbeatCheck(service(NOW - 301_000), NOW, shortened)).toBe('stale');
+  });
+
+  it('judges a heartbeat written after the change by the new timeout alone', () => {
+    expect(liveUntilMs(CHANGED + 500, shortened)).toBe(CHANGED + 3_500);
+    expect(heartbeatCheck(service(CHANGED + 500), CHANGED + 3_501, shortened)).toBe('stale');
+  });
+
+  it('never judges more strictly than the new timeout from the last heartbeat when the timeout grew', () => {
+    const lengthened: StaleRule = {
+      staleTimeoutSeconds: 60,
+      changedAtMs: CHANGED,
+      previousStaleTimeoutSeconds: 3,
+    };
+    expect(heartbeatCheck(service(NOW - 30_000), NOW, lengthened)).toBe('ok');
+    expect(heartbeatCheck(service(NOW - 61_000), NOW, lengthened)).toBe('stale');
   });
 });
 
