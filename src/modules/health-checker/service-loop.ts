@@ -25,12 +25,12 @@ const JITTER = 0.1;
 /**
  * How often every node reads the settings revision. A node must follow a change within a second whatever
  * its current period (a 30 s heartbeat would otherwise keep the old period for up to 30 s, judge others by
- * the new timeout, and delay a failover). One single-row read twice a second costs next to nothing and
+ * the new timeout, and delay a failover). One single-row read four times a second costs next to nothing and
  * behaves the same on both databases and through an outage; PostgreSQL's LISTEN/NOTIFY would need a
  * dedicated connection and loses notifications sent while it is down, and SQLite's data_version changes
  * with every heartbeat of every node, so it tells nothing about the settings.
  */
-const FOLLOW_INTERVAL_MS = 500;
+const FOLLOW_INTERVAL_MS = 250;
 
 /**
  * The node's heartbeat period: report this process alive (and the service component's heartbeat), renew
@@ -91,6 +91,11 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
       mayAcquire: eligible,
     });
     if (!primary) return;
+    await this.heartbeat
+      .recordClusterKeyIfUnset(this.settings)
+      .catch((error: unknown) =>
+        this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`),
+      );
     if (!eligible && this.settings.automaticFailover && (await this.eligibleBackupIsLive())) {
       await this.failover.release(
         "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",

@@ -62,7 +62,6 @@ export class HeartbeatService implements BeforeApplicationShutdown {
    * same name. Called once, before the first heartbeat period and before the node listens.
    */
   async start(): Promise<void> {
-    await this.clusterSettings.setEncryptionCheckIfUnset(this.crypto.makeEncryptionToken());
     this.settings = await this.clusterSettings.get();
     if (!this.isEligible(this.settings)) {
       this.logger.warn(
@@ -199,8 +198,20 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     };
   }
 
-  /** Decrypting the key check once per value: it changes only when an administrator changes it. */
+  /**
+   * The first primary of a cluster (or of a cluster upgraded from a release without the key check) records
+   * the cluster's key check with its own encryption key: the key the primary has been storing secrets
+   * with is the cluster's. From then on a node whose key does not open it never becomes primary, so a single
+   * misconfigured node can never capture the lease, however many nodes are down.
+   */
+  async recordClusterKeyIfUnset(settings: ClusterSettings): Promise<void> {
+    if (settings.encryptionCheck !== null) return;
+    await this.clusterSettings.setEncryptionCheckIfUnset(this.crypto.makeEncryptionToken());
+  }
+
+  /** Eligible while the cluster has no key check yet; decrypted once per value, as it hardly ever changes. */
   private isEligible(settings: ClusterSettings): boolean {
+    if (settings.encryptionCheck === null) return true;
     if (this.eligibility.check !== settings.encryptionCheck) {
       this.eligibility = {
         check: settings.encryptionCheck,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, STARTUP_LOCK_BUDGET_MS } from '../database/prisma.service';
+import { PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { EventsRepository } from '../events/events.repository';
 import type { StaleRule } from '../verification/component-checks';
@@ -34,7 +34,7 @@ export class ClusterSettingsRepository {
     };
   }
 
-  /** Only the revision: what every node reads twice a second to notice a change. */
+  /** Only the revision: what every node reads four times a second to notice a change. */
   async findRevision(): Promise<number> {
     const row = await this.prisma.client.clusterSettings.findUniqueOrThrow({
       where: { id: 1 },
@@ -43,16 +43,12 @@ export class ClusterSettingsRepository {
     return row.revision;
   }
 
-  /** The first node to register sets the cluster's key check; later calls change nothing. */
+  /** The first primary sets the cluster's key check; later calls change nothing. */
   async setEncryptionCheckIfUnset(token: string): Promise<void> {
-    await this.prisma.whileLocked(
-      () =>
-        this.prisma.client.clusterSettings.updateMany({
-          where: { id: 1, encryptionCheck: null },
-          data: { encryptionCheck: token },
-        }),
-      STARTUP_LOCK_BUDGET_MS,
-    );
+    await this.prisma.client.clusterSettings.updateMany({
+      where: { id: 1, encryptionCheck: null },
+      data: { encryptionCheck: token },
+    });
   }
 
   /**

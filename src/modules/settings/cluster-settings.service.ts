@@ -22,12 +22,12 @@ export class ClusterSettingsService {
     return this.repository.findSettings();
   }
 
-  /** The revision alone: cheap enough to read twice a second on every node. */
+  /** The revision alone: cheap enough to read four times a second on every node. */
   revision(): Promise<number> {
     return this.repository.findRevision();
   }
 
-  /** Records the cluster's key check, made with the first registering node's key; no-op once set. */
+  /** Records the cluster's key check, made with the first primary's key; no-op once set. */
   setEncryptionCheckIfUnset(token: string): Promise<void> {
     return this.repository.setEncryptionCheckIfUnset(token);
   }
