@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PrismaService } from '../../src/modules/database/prisma.service';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { LeaseWatcher } from '../support/lease-watcher';
+import { signIn } from '../support/cluster-api';
 import { ClusterNode, eventually } from '../support/node-process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -9,6 +10,8 @@ import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test
 const H_S = 1;
 const T_S = 5;
 const SLACK_MS = 3_000;
+const API_KEY = 'outage-test-api-key-0001';
+const ADMIN_PASSWORD = 'outage-test-password';
 
 /**
  * failover.md, test 3: the database unreachable for a while. Only PostgreSQL can be unreachable: the nodes
@@ -49,7 +52,7 @@ describeOutage('a PostgreSQL outage under real nodes', () => {
             name,
             databaseUrl: throughProxy.toString(),
             ...keys,
-            env: { LOG_LEVEL: 'info' },
+            env: { LOG_LEVEL: 'info', API_KEY, ADMIN_PASSWORD },
           }),
         ),
       )),
@@ -111,5 +114,55 @@ describeOutage('a PostgreSQL outage under real nodes', () => {
     process.stdout.write(
       `database outage: primary stepped down ${steppedDownAfterMs} ms after the cut (T = ${T_S} s)\n`,
     );
+  });
+
+  it('keeps /metrics answering and answers pages and the API with 503, not 500, through a 10 s outage; logs name the cause', async () => {
+    const node = nodes[0];
+    const cookie = await signIn(node, ADMIN_PASSWORD);
+    const printed = nodes.map((n) => n.output().length);
+    proxy.cut();
+    const cutAt = Date.now();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const answers: string[] = [];
+      while (Date.now() - cutAt < 10_000) {
+        const metrics = await fetch(`${node.url}/metrics`);
+        const metricsText = await metrics.text();
+        answers.push(`metrics ${metrics.status} ${/^cluster_database_up (\d)$/m.exec(metricsText)?.[1]}`);
+        const api = await fetch(`${node.url}/api/cluster`, { headers: { 'X-ApiKey': API_KEY } });
+        const apiBody = (await api.json()) as { statusCode: number; message: string };
+        answers.push(`api ${api.status} ${apiBody.statusCode} ${apiBody.message}`);
+        const page = await fetch(`${node.url}/administration/cluster`, {
+          headers: { Cookie: cookie, Accept: 'text/html' },
+        });
+        const pageText = await page.text();
+        answers.push(
+          `page ${page.status} ${/class="alert alert-error" role="alert"><strong>([^<]+)</.exec(pageText)?.[1]}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(new Set(answers)).toEqual(
+        new Set([
+          'metrics 200 0',
+          'api 503 503 The database cannot be reached; this node keeps trying and works again once it is back.',
+          'page 503 The database cannot be reached.',
+        ]),
+      );
+    } finally {
+      proxy.restore();
+    }
+    await eventually(
+      async () => /^cluster_database_up 1$/m.test(await (await fetch(`${node.url}/metrics`)).text()),
+      10_000,
+      200,
+    );
+    expect((await fetch(`${node.url}/api/cluster`, { headers: { 'X-ApiKey': API_KEY } })).status).toBe(200);
+    const logged = nodes.flatMap((n, index) => n.output().slice(printed[index]).split('\n'));
+    // Every warning names its cause: none ends with an empty reason ("heartbeat failed: ").
+    expect(
+      logged.filter((line) => /:\s*(\x1b\[[0-9;]*m)*\s*$/.test(line) && /WARN|ERROR/.test(line)),
+    ).toEqual([]);
+    expect(logged.some((line) => /heartbeat failed: \S/.test(line))).toBe(true);
+    expect(logged.filter((line) => /\b500\b|Something went wrong/.test(line))).toEqual([]);
   });
 });

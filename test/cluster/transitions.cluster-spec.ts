@@ -3,7 +3,7 @@ import { NodeKeys } from '../../src/modules/configuration/node-keys';
 import type { PrismaService } from '../../src/modules/database/prisma.service';
 import type { ClusterReport } from '../../src/modules/servers/cluster-report';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';
-import { componentIn, serverIn, signedInPage } from '../support/cluster-api';
+import { componentIn, saysPrimary, serverIn, signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { LeaseWatcher } from '../support/lease-watcher';
 import { ClusterNode, eventually, exitOf, freePort, runMain } from '../support/node-process';
@@ -365,12 +365,6 @@ describe.each(databaseKinds())('real nodes through transitions on %s', (kind) =>
     });
   });
 });
-
-/** What the node itself says on /metrics: it holds the primary role right now. */
-export async function saysPrimary(node: ClusterNode): Promise<boolean> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return /^cluster_node_is_primary 1$/m.test(text);
-}
 
 /**
  * SIGSTOP a node, but not in the few milliseconds of a write transaction: on SQLite a process paused there

@@ -61,3 +61,9 @@ export async function timed(
   const body = await response.text();
   return { status: response.status, body, ms: performance.now() - started };
 }
+
+/** What the node itself says on /metrics: it holds the primary role right now. */
+export async function saysPrimary(node: ClusterNode): Promise<boolean> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  return /^cluster_node_is_primary 1$/m.test(text);
+}

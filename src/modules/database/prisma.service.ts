@@ -15,9 +15,9 @@ const PG_LOCK_HOLD_LIMIT_MS = 2_000;
  * write lock, this whole node (every request, every timer) waits with it. So the wait is kept short, and
  * work that must succeed retries asynchronously (whileLocked), letting everything else run in between.
  */
-export const SQLITE_BUSY_TIMEOUT_MS = 100;
+export const SQLITE_BUSY_TIMEOUT_MS = 50;
 /** How long a request's write retries against SQLite's lock before it answers 503 "locked". */
-export const LOCK_WAIT_BUDGET_MS = 900;
+export const LOCK_WAIT_BUDGET_MS = 600;
 /** At start nobody waits on a page: a node waits longer for the lock before it gives up starting. */
 export const STARTUP_LOCK_BUDGET_MS = 15_000;
 const LOCK_RETRY_PAUSE_MS = 25;
