@@ -1,0 +1,146 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import type { AppConfig, ComponentType } from '../configuration/app-config';
+import { NodeKeys } from '../configuration/node-keys';
+import { MetricsService } from '../ops/metrics.service';
+import type {
+  InstanceLiveness,
+  InstanceRegistration,
+  PresenceReport,
+  RegistrationResult,
+  ServersRepository,
+} from '../servers/servers.repository';
+import type { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+import { KeyCrypto } from '../verification/key-crypto';
+import { DuplicateServerError } from './duplicate-server.error';
+import { HeartbeatService } from './heartbeat.service';
+import type { ProcessIdentity } from './process-identity';
+
+const settings: ClusterSettings = {
+  loadBalancing: false,
+  automaticFailover: true,
+  heartbeatFrequencySeconds: 1,
+  staleTimeoutSeconds: 3,
+  revision: 4,
+  changedAtMs: null,
+  previousStaleTimeoutSeconds: null,
+  encryptionCheck: null,
+};
+
+/** Plays the database: which components this process still runs, and what a registration finds. */
+class FakeServers {
+  mine = new Map<ComponentType, string>();
+  conflictAddress: string | null = null;
+  registrations: { types: ComponentType[]; isLive: InstanceLiveness; recordConflict: boolean }[] = [];
+  reports: PresenceReport[] = [];
+
+  async registerInstance(
+    registration: InstanceRegistration,
+    isLive: InstanceLiveness,
+    recordConflict: boolean,
+  ): Promise<RegistrationResult> {
+    this.registrations.push({ types: registration.components.map((c) => c.type), isLive, recordConflict });
+    if (this.conflictAddress) {
+      return {
+        registered: false,
+        conflict: { type: 'service', address: this.conflictAddress, lastSeenMsAgo: 500 },
+      };
+    }
+    const ids = new Map(registration.components.map((c) => [c.type, `${c.type}-id`] as const));
+    for (const [type, id] of ids) this.mine.set(type, id);
+    return { registered: true, ids };
+  }
+
+  async reportPresence(_instanceId: string, report: PresenceReport) {
+    this.reports.push(report);
+    return new Map(this.mine);
+  }
+}
+
+const identity = {
+  instance: { id: 'this-process', address: '10.0.0.1:8624', host: 'host-a', pid: 100 },
+  isRunningHere: (pid: number) => pid === 100 || pid === 200,
+} as ProcessIdentity;
+
+const config = {
+  serverName: 'node-1',
+  components: ['web', 'service'],
+  advertisedAddress: '10.0.0.1',
+  version: '1.0.0',
+} as AppConfig;
+
+describe('HeartbeatService', () => {
+  let servers: FakeServers;
+  let crypto: KeyCrypto;
+  let sut: HeartbeatService;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['error', 'warn']));
+
+  beforeEach(() => {
+    servers = new FakeServers();
+    crypto = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2)));
+    const clusterSettings = { get: async () => settings } as unknown as ClusterSettingsService;
+    sut = new HeartbeatService(
+      config,
+      servers as unknown as ServersRepository,
+      clusterSettings,
+      crypto,
+      new Clock(),
+      new MetricsService(),
+      identity,
+    );
+  });
+
+  it('refuses to start when another live process runs under the same server name', async () => {
+    servers.conflictAddress = '10.0.0.9:8624';
+    await expect(sut.start()).rejects.toThrow(DuplicateServerError);
+    await expect(sut.start()).rejects.toThrow(
+      'CLUSTER_SERVER_NAME: "node-1" is already used by another running process at 10.0.0.9:8624',
+    );
+    expect(servers.registrations[0].recordConflict).toBe(false);
+  });
+
+  it('takes over the rows of a process that can no longer run: stopped cleanly, stale, or dead on this host', async () => {
+    await sut.start();
+    const isLive = servers.registrations[0].isLive;
+    const nowMs = 1_000_000;
+    expect(isLive({ host: 'host-b', pid: 5, seenAtMs: null, nowMs })).toBe(false);
+    expect(isLive({ host: 'host-b', pid: 5, seenAtMs: nowMs - 3_001, nowMs })).toBe(false);
+    expect(isLive({ host: 'host-b', pid: 5, seenAtMs: nowMs - 500, nowMs })).toBe(true);
+    expect(isLive({ host: 'host-a', pid: 300, seenAtMs: nowMs - 500, nowMs })).toBe(false);
+    expect(isLive({ host: 'host-a', pid: 200, seenAtMs: nowMs - 500, nowMs })).toBe(true);
+    // Our own process id at start: an earlier run of this container, not a second process.
+    expect(isLive({ host: 'host-a', pid: 100, seenAtMs: nowMs - 500, nowMs })).toBe(false);
+  });
+
+  it('registers a removed component again at the next heartbeat', async () => {
+    await sut.start();
+    servers.mine.delete('service');
+    const beat = await sut.beat(settings);
+    expect(servers.registrations[1]).toMatchObject({ types: ['service'], recordConflict: true });
+    expect(beat).toEqual({ serviceComponentId: 'service-id', eligible: true });
+  });
+
+  it('stands aside, without the lease, while another process runs its component', async () => {
+    await sut.start();
+    servers.mine.clear();
+    servers.conflictAddress = '10.0.0.9:8624';
+    const beat = await sut.beat(settings);
+    expect(beat.serviceComponentId).toBeNull();
+    // At run time our own process id is no proof: only the stale rule and dead processes free a row.
+    expect(servers.registrations[1].isLive({ host: 'host-a', pid: 100, seenAtMs: 0, nowMs: 500 })).toBe(true);
+  });
+
+  it("reports whether its key opens the cluster's key check, and the settings revision it follows", async () => {
+    await sut.start();
+    const other = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 9), Buffer.alloc(32, 2)));
+    expect((await sut.beat({ ...settings, encryptionCheck: crypto.makeEncryptionToken() })).eligible).toBe(
+      true,
+    );
+    expect((await sut.beat({ ...settings, encryptionCheck: other.makeEncryptionToken() })).eligible).toBe(
+      false,
+    );
+    expect(servers.reports.at(-1)).toMatchObject({ eligible: false, settingsRevision: 4 });
+  });
+});
