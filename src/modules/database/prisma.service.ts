@@ -15,12 +15,14 @@ const PG_LOCK_HOLD_LIMIT_MS = 2_000;
  * write lock, this whole node (every request, every timer) waits with it. So the wait is kept short, and
  * work that must succeed retries asynchronously (whileLocked), letting everything else run in between.
  */
-export const SQLITE_BUSY_TIMEOUT_MS = 50;
+export const SQLITE_BUSY_TIMEOUT_MS = 20;
 /** How long a request's write retries against SQLite's lock before it answers 503 "locked". */
 export const LOCK_WAIT_BUDGET_MS = 600;
 /** At start nobody waits on a page: a node waits longer for the lock before it gives up starting. */
 export const STARTUP_LOCK_BUDGET_MS = 15_000;
-const LOCK_RETRY_PAUSE_MS = 25;
+/** A heartbeat's statements retry briefly too (other nodes' writes last milliseconds), then wait for the next period. */
+export const HEARTBEAT_LOCK_BUDGET_MS = 250;
+const LOCK_RETRY_PAUSE_MS = 15;
 
 /**
  * The Prisma client for the configured database kind. The two generated clients have the same model API;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/sqlite/client';
-import { PrismaService } from '../database/prisma.service';
+import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService } from '../database/prisma.service';
 import { Fence, LeaseGrant, LeaseLostError, LeaseRecord, LeaseRequest } from './lease';
 
 const ROLE = 'service';
@@ -35,9 +35,8 @@ export class LeaseRepository {
       ? Prisma.sql`expires_at_ms <= clock.now_ms`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
-    const rows = await this.prisma.client.$queryRaw<
-      { epoch: bigint | number; previous_holder: string | null }[]
-    >`
+    const rows = await this.prisma.whileLocked(
+      () => this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE leases SET
         previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
@@ -49,7 +48,9 @@ export class LeaseRepository {
       WHERE role = ${ROLE}
         AND EXISTS (SELECT 1 FROM components WHERE components.id = ${holder} AND components.instance_id = ${instanceId})
         AND (${mine} OR ${mayAcquire ? takeover : Prisma.sql`FALSE`})
-      RETURNING epoch, previous_holder`;
+      RETURNING epoch, previous_holder`,
+      HEARTBEAT_LOCK_BUDGET_MS,
+    );
     return rows.length === 0
       ? null
       : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
@@ -79,13 +80,17 @@ export class LeaseRepository {
    * (no read-then-upgrade that could fail with SQLITE_BUSY) and PostgreSQL locks the lease row until commit.
    */
   async executeFenced(fence: Fence, statements: Prisma.Sql[]): Promise<void> {
-    await this.prisma.client.$transaction(async (tx) => {
-      const held = await tx.$executeRaw`
+    await this.prisma.whileLocked(
+      () =>
+        this.prisma.client.$transaction(async (tx) => {
+          const held = await tx.$executeRaw`
         UPDATE leases SET holder = holder
         WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}
           AND expires_at_ms > ${this.prisma.nowMsSql()}`;
-      if (held === 0) throw new LeaseLostError(fence);
-      for (const statement of statements) await tx.$executeRaw(statement);
-    });
+          if (held === 0) throw new LeaseLostError(fence);
+          for (const statement of statements) await tx.$executeRaw(statement);
+        }),
+      HEARTBEAT_LOCK_BUDGET_MS,
+    );
   }
 }

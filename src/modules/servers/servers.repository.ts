@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Prisma } from '../../generated/sqlite/client';
 import type { ComponentType } from '../configuration/app-config';
-import { LOCK_WAIT_BUDGET_MS, PrismaService, STARTUP_LOCK_BUDGET_MS } from '../database/prisma.service';
+import {
+  HEARTBEAT_LOCK_BUDGET_MS,
+  LOCK_WAIT_BUDGET_MS,
+  PrismaService,
+  STARTUP_LOCK_BUDGET_MS,
+} from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { EventsRepository } from '../events/events.repository';
 
@@ -216,7 +221,8 @@ export class ServersRepository {
    * components still registered to this process: one missing was removed, or taken over by another process.
    */
   async reportPresence(instanceId: string, report: PresenceReport): Promise<Map<ComponentType, string>> {
-    const rows = await this.prisma.client.$queryRaw<{ id: string; type: ComponentType }[]>`
+    const rows = await this.prisma.whileLocked(
+      () => this.prisma.client.$queryRaw<{ id: string; type: ComponentType }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE components SET
         instance_seen_at_ms = clock.now_ms,
@@ -226,7 +232,9 @@ export class ServersRepository {
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type`;
+      RETURNING id, type`,
+      HEARTBEAT_LOCK_BUDGET_MS,
+    );
     return new Map(rows.map((row) => [row.type, row.id]));
   }
 
