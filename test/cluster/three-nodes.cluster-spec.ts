@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterReport } from '../../src/modules/servers/cluster-report';
 import type { ComponentChecks } from '../../src/modules/verification/component-checks';
+import { signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { ClusterNode, eventually } from '../support/node-process';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -91,12 +92,12 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
       });
       expect(checks[`${name}/service`]).toMatchObject({ encryptionKey: 'decryption-failure' });
     }
-    const page = await signedInPage(nodes[2], '/administration/cluster');
+    const page = await pageText(nodes[2], '/administration/cluster');
     expect(page).toContain('The node serving this page (node-odd) is probably the one with different keys');
   });
 
   it('shows the same on the page, signed in through the login form', async () => {
-    const page = await signedInPage(nodes[0], '/administration/cluster');
+    const page = await pageText(nodes[0], '/administration/cluster');
     for (const name of ['node-a', 'node-b', 'node-odd']) expect(page).toContain(`data-server="${name}"`);
     expect(page).toContain('Decryption failure');
     expect(page).toMatch(/data-field="server-count">3</);
@@ -122,28 +123,8 @@ describe.each(databaseKinds())('three real nodes on one %s database', (kind) => 
 });
 
 /** Signs in through the real login form of a node process and fetches a page. */
-async function signedInPage(node: ClusterNode, path: string): Promise<string> {
-  const jar = new Map<string, string>();
-  const remember = (response: Response) => {
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const [name, ...value] = pair.split('=');
-      jar.set(name, value.join('='));
-    }
-  };
-  const cookieHeader = () => [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-  const login = await fetch(`${node.url}/login`);
-  remember(login);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1];
-  const signIn = await fetch(`${node.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookieHeader() },
-    body: new URLSearchParams({ _csrf: csrf, username: 'Admin', password: ADMIN_PASSWORD }).toString(),
-  });
-  expect(signIn.status).toBe(303);
-  remember(signIn);
-  const page = await fetch(`${node.url}${path}`, { headers: { Cookie: cookieHeader() }, redirect: 'manual' });
+async function pageText(node: ClusterNode, path: string): Promise<string> {
+  const page = await signedInPage(node, path, ADMIN_PASSWORD);
   expect(page.status).toBe(200);
-  return page.text();
+  return page.text;
 }
