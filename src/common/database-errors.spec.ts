@@ -37,6 +37,16 @@ describe('databaseTrouble', () => {
     expect(databaseTrouble(new DatabaseUnavailableError('locked'))).toBe('locked');
   });
 
+  it("calls PostgreSQL's lock timeout and write conflicts 'locked', and a transaction that could not start 'unreachable'", () => {
+    expect(databaseTrouble(prismaError('x', { kind: 'postgres', originalCode: '55P03' }))).toBe('locked');
+    expect(databaseTrouble(prismaError('x', { kind: 'TransactionWriteConflict' }))).toBe('locked');
+    expect(
+      databaseTrouble(
+        Object.assign(new Error('Unable to start a transaction in the given time.'), { code: 'P2028' }),
+      ),
+    ).toBe('unreachable');
+  });
+
   it('leaves real bugs alone, so that they stay a 500', () => {
     expect(databaseTrouble(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBeNull();
     expect(

@@ -1,6 +1,6 @@
 /**
- * The database cannot serve this request right now: it is out of reach, or (SQLite) another process holds
- * its write lock for longer than a request may wait. Answered with 503, never 500: nothing is wrong with
+ * The database cannot serve this request right now: it is out of reach, or another process holds a lock
+ * this request needs for longer than a request may wait (SQLite's write lock; PostgreSQL's lock_timeout). Answered with 503, never 500: nothing is wrong with
  * the request, and it will work again once the database is back.
  */
 export class DatabaseUnavailableError extends Error {
@@ -10,7 +10,7 @@ export class DatabaseUnavailableError extends Error {
   ) {
     super(
       reason === 'locked'
-        ? 'The database is locked by another process (SQLite); try again in a moment.'
+        ? "The database is locked by another node's write; try again in a moment."
         : 'The database cannot be reached; this node keeps trying and works again once it is back.',
       { cause },
     );
@@ -28,7 +28,17 @@ const UNREACHABLE_KINDS = new Set([
   'TooManyConnections',
   'TransactionAlreadyClosed',
 ]);
-/** Node's network errors and PostgreSQL's connection-exception and shutdown SQLSTATEs. */
+/**
+ * PostgreSQL: lock_timeout ran out (55P03), a serialization failure or a deadlock (40001, 40P01): another
+ * node holds what this request needs; trying again shortly works.
+ */
+const LOCKED_CODES = new Set(['55P03', '40001', '40P01']);
+const LOCKED_KINDS = new Set(['TransactionWriteConflict']);
+/**
+ * Node's network errors, PostgreSQL's connection-exception and shutdown SQLSTATEs, and Prisma's "cannot
+ * reach", "connection closed", "pool timeout" and "could not start a transaction in time" (P2028: with the
+ * database host silent rather than refusing, a transaction gives up waiting for a connection first).
+ */
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -42,6 +52,7 @@ const UNREACHABLE_CODES = new Set([
   'P1002',
   'P1017',
   'P2024',
+  'P2028',
   '57P01',
   '57P02',
   '57P03',
@@ -57,6 +68,7 @@ const UNREACHABLE_MESSAGES = [
   /can't reach database server/i,
   /connection (is )?closed/i,
   /server closed the connection/i,
+  /query read timeout/i,
 ];
 
 /**
@@ -76,8 +88,12 @@ export function databaseTrouble(error: unknown, depth = 0): DatabaseTrouble | nu
     meta?: { driverAdapterError?: unknown };
     errors?: unknown;
   };
-  if (e.originalCode === 'SQLITE_BUSY' || e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED')
-    return 'locked';
+  const code = typeof e.code === 'string' ? e.code : typeof e.originalCode === 'string' ? e.originalCode : '';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'locked';
+  for (const candidate of [e.code, e.originalCode]) {
+    if (typeof candidate === 'string' && LOCKED_CODES.has(candidate)) return 'locked';
+  }
+  if (typeof e.kind === 'string' && LOCKED_KINDS.has(e.kind)) return 'locked';
   if (typeof e.message === 'string' && /database is locked|SQLITE_BUSY/.test(e.message)) return 'locked';
   for (const inner of [e.meta?.driverAdapterError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
     const found = databaseTrouble(inner, depth + 1);

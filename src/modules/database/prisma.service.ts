@@ -10,6 +10,8 @@ import { databaseTrouble, DatabaseUnavailableError } from '../../common/database
 
 /** Transactions here are a few statements long; holding a lock longer than this means the holder is stuck. */
 const PG_LOCK_HOLD_LIMIT_MS = 2_000;
+/** Every query here takes milliseconds; one that has not answered after this is waiting on a dead connection. */
+const PG_QUERY_TIMEOUT_MS = 10_000;
 /**
  * SQLite's busy timeout. better-sqlite3 is synchronous: while a statement waits for another process's
  * write lock, this whole node (every request, every timer) waits with it. So the wait is kept short, and
@@ -20,6 +22,8 @@ export const SQLITE_BUSY_TIMEOUT_MS = 20;
 export const LOCK_WAIT_BUDGET_MS = 600;
 /** At start nobody waits on a page: a node waits longer for the lock before it gives up starting. */
 export const STARTUP_LOCK_BUDGET_MS = 15_000;
+/** Handing the lease over and signing off at a clean shutdown are worth a longer wait than a request's. */
+export const SHUTDOWN_LOCK_BUDGET_MS = 2_000;
 /** A heartbeat's statements retry briefly too (other nodes' writes last milliseconds), then wait for the next period. */
 export const HEARTBEAT_LOCK_BUDGET_MS = 250;
 const LOCK_RETRY_PAUSE_MS = 15;
@@ -52,6 +56,10 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
         // the server ends such a session, and a writer stops waiting for a lock, after two seconds.
         idle_in_transaction_session_timeout: PG_LOCK_HOLD_LIMIT_MS,
         lock_timeout: PG_LOCK_HOLD_LIMIT_MS,
+        // A connection that went silent (a half-open TCP connection after a network cut) would otherwise
+        // keep a heartbeat waiting for many minutes: probe it, and give up on a query after a while.
+        keepAlive: true,
+        query_timeout: PG_QUERY_TIMEOUT_MS,
       });
       this.client = new PostgresPrismaClient({ adapter }) as unknown as SqlitePrismaClient;
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/sqlite/client';
-import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService } from '../database/prisma.service';
+import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService, SHUTDOWN_LOCK_BUDGET_MS } from '../database/prisma.service';
 import { Fence, LeaseGrant, LeaseLostError, LeaseRecord, LeaseRequest } from './lease';
 
 const ROLE = 'service';
@@ -58,8 +58,11 @@ export class LeaseRepository {
 
   /** On a clean shutdown: the lease expires now, so a backup takes over at its next heartbeat. */
   async release(fence: Fence): Promise<void> {
-    await this.prisma.client.$executeRaw`
-      UPDATE leases SET expires_at_ms = 0 WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}`;
+    await this.prisma.whileLocked(
+      () => this.prisma.client.$executeRaw`
+        UPDATE leases SET expires_at_ms = 0 WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}`,
+      SHUTDOWN_LOCK_BUDGET_MS,
+    );
   }
 
   async findLease(): Promise<LeaseRecord> {

@@ -91,11 +91,7 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
       mayAcquire: eligible,
     });
     if (!primary) return;
-    await this.heartbeat
-      .recordClusterKeyIfUnset(this.settings)
-      .catch((error: unknown) =>
-        this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`),
-      );
+    if (this.settings.encryptionCheck === null) await this.recordClusterKey(this.settings);
     if (!eligible && this.settings.automaticFailover && (await this.eligibleBackupIsLive())) {
       await this.failover.release(
         "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
@@ -103,6 +99,20 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
       return;
     }
     await this.runHealthChecker();
+  }
+
+  /**
+   * The first primary records the cluster's key check, unless most other components fail to verify against
+   * its keys: then it is probably the odd one (an upgraded cluster whose primary happens to be misconfigured)
+   * and the check waits for a primary that agrees with the others.
+   */
+  private async recordClusterKey(settings: ClusterSettings): Promise<void> {
+    try {
+      if ((await this.servers.evaluate()).servingNodeLooksOdd) return;
+      await this.heartbeat.recordClusterKeyIfUnset(settings);
+    } catch (error) {
+      this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`);
+    }
   }
 
   private async eligibleBackupIsLive(): Promise<boolean> {

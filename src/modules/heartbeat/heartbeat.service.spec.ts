@@ -51,9 +51,13 @@ class FakeServers {
     return { registered: true, ids };
   }
 
+  async databaseNowMs() {
+    return Date.now() - 600_000;
+  }
+
   async reportPresence(_instanceId: string, report: PresenceReport) {
     this.reports.push(report);
-    return new Map(this.mine);
+    return { mine: new Map(this.mine), databaseNowMs: Date.now() - 600_000 };
   }
 }
 
@@ -142,5 +146,8 @@ describe('HeartbeatService', () => {
       false,
     );
     expect(servers.reports.at(-1)).toMatchObject({ eligible: false, settingsRevision: 4 });
+    // Measured against the database's clock (the fake one runs ten minutes slow), written with the heartbeat.
+    expect(servers.reports.at(-1)!.clockSkewMs).toBeGreaterThan(599_000);
+    expect(servers.reports.at(-1)!.clockSkewMs).toBeLessThan(601_000);
   });
 });

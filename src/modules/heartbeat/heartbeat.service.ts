@@ -20,6 +20,9 @@ import { ProcessIdentity } from './process-identity';
 /** Web heartbeats follow requests; one write a minute is plenty against a 24-hour stale window. */
 const WEB_HEARTBEAT_THROTTLE_MS = 60_000;
 
+/** A measurement of the clock skew from a round trip slower than this is discarded. */
+const MAX_SKEW_ROUND_TRIP_MS = 500;
+
 /** What one heartbeat of this process found. */
 export interface Beat {
   /** The service component to renew the primary lease for; null on a web-only node or while another process runs it. */
@@ -46,6 +49,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private webHeartbeatInFlight = false;
   private settings: ClusterSettings | null = null;
   private eligibility: { check: string | null; eligible: boolean } = { check: null, eligible: false };
+  private clockSkewMs: number | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -63,6 +67,9 @@ export class HeartbeatService implements BeforeApplicationShutdown {
    */
   async start(): Promise<void> {
     this.settings = await this.clusterSettings.get();
+    const sentAtMs = this.clock.now().getTime();
+    const databaseNowMs = await this.servers.databaseNowMs();
+    this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
     if (!this.isEligible(this.settings)) {
       this.logger.warn(
         "this node's ENCRYPTION_KEY is not the cluster's: its service component will never become primary",
@@ -86,7 +93,12 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   async beat(settings: ClusterSettings): Promise<Beat> {
     this.settings = settings;
     try {
-      const mine = await this.servers.reportPresence(this.identity.instance.id, this.presence(settings));
+      const sentAtMs = this.clock.now().getTime();
+      const { mine, databaseNowMs } = await this.servers.reportPresence(
+        this.identity.instance.id,
+        this.presence(settings),
+      );
+      this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
       const missing = this.config.components.filter((type) => !mine.has(type));
       this.componentIds = mine;
       if (missing.length > 0) await this.registerAgain(missing, settings);
@@ -175,14 +187,16 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Whether the process that last reported on a component may still run. On this host a process id that
-   * no longer exists settles it at once (a crash and restart need not wait out the stale timeout), and at
-   * start, our own process id means an earlier run of this container; elsewhere, the stale rule decides.
+   * Whether the process that last reported on a component may still run. In this process id space (same
+   * host, boot and pid namespace) a process id that no longer exists settles it at once (a crash and restart
+   * need not wait out the stale timeout), and at start, our own process id means an earlier run of this
+   * process; elsewhere, the stale rule decides.
    */
   private liveness(settings: ClusterSettings, atRuntime: boolean): InstanceLiveness {
+    const space = this.identity.instance.host;
     return ({ host, pid, seenAtMs, nowMs }) => {
       if (seenAtMs === null) return false;
-      if (host === this.identity.instance.host && pid !== null) {
+      if (space !== null && host === space && pid !== null) {
         if (pid === this.identity.instance.pid && !atRuntime) return false;
         if (!this.identity.isRunningHere(pid)) return false;
       }
@@ -190,9 +204,19 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     };
   }
 
+  /**
+   * The database read its clock somewhere between sending and answering: the middle of the round trip is
+   * the best guess of this clock at that instant. A slow round trip (a lock wait, a pool wait) would bias
+   * it, so it is not used. Written with the next heartbeat.
+   */
+  private measureSkew(sentAtMs: number, answeredAtMs: number, databaseNowMs: number | null): void {
+    if (databaseNowMs === null || answeredAtMs - sentAtMs > MAX_SKEW_ROUND_TRIP_MS) return;
+    this.clockSkewMs = Math.round((sentAtMs + answeredAtMs) / 2 - databaseNowMs);
+  }
+
   private presence(settings: ClusterSettings): PresenceReport {
     return {
-      nodeNowMs: this.clock.now().getTime(),
+      clockSkewMs: this.clockSkewMs,
       eligible: this.isEligible(settings),
       settingsRevision: settings.revision,
     };

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AppConfig } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
 import type { ProcessInstance } from '../servers/servers.repository';
 
 /**
- * Who this process is: a fresh id at every start, where it can be reached, its host and process id; and
- * whether a process id on this host still runs. Behind a class so that tests can play other processes.
+ * Who this process is: a fresh id at every start, where it can be reached, and the process id space it
+ * lives in; and whether a process id in that space still runs. Behind a class so that tests can play
+ * other processes.
  */
 @Injectable()
 export class ProcessIdentity {
@@ -17,7 +19,7 @@ export class ProcessIdentity {
     this.instance = {
       id: randomUUID(),
       address: `${config.advertisedAddress}:${config.port}`,
-      host: hostname(),
+      host: processSpace(),
       pid: process.pid,
     };
   }
@@ -31,5 +33,21 @@ export class ProcessIdentity {
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'EPERM';
     }
+  }
+}
+
+/**
+ * Where a process id means something: the host name alone is not enough (containers on one machine with
+ * host networking, or a copied configuration, share it, and each may be pid 1), so on Linux the kernel's
+ * boot id and the process id namespace are part of it. Two processes with the same value really share one
+ * process table; anywhere else (null) no process id is trusted and only the stale timeout decides.
+ */
+function processSpace(): string | null {
+  try {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidNamespace = readlinkSync('/proc/self/ns/pid');
+    return `${hostname()} ${bootId} ${pidNamespace}`;
+  } catch {
+    return null;
   }
 }

@@ -37,7 +37,7 @@ export class HealthRepository implements OnApplicationShutdown {
         this.probe.exec('ROLLBACK');
         return 'ok';
       } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+        if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
         if (performance.now() >= deadline) return 'locked';
         await new Promise((resolve) => setTimeout(resolve, LOCK_PROBE_PAUSE_MS));
       }

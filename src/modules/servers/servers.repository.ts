@@ -6,6 +6,7 @@ import {
   HEARTBEAT_LOCK_BUDGET_MS,
   LOCK_WAIT_BUDGET_MS,
   PrismaService,
+  SHUTDOWN_LOCK_BUDGET_MS,
   STARTUP_LOCK_BUDGET_MS,
 } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
@@ -59,7 +60,8 @@ export interface ProcessInstance {
   id: string;
   /** "ip:port", as other nodes and administrators would reach it */
   address: string;
-  host: string;
+  /** the process id space it runs in (host, boot and pid namespace); null where that cannot be known */
+  host: string | null;
   pid: number;
 }
 
@@ -76,8 +78,8 @@ export interface InstanceRegistration {
 
 /** Written with every heartbeat of a process. */
 export interface PresenceReport {
-  /** The process's wall clock when it sent the statement, to measure its skew against the database's. */
-  nodeNowMs: number;
+  /** The process's clock minus the database's, as last measured; null while not measured yet (kept as it was). */
+  clockSkewMs: number | null;
   eligible: boolean;
   settingsRevision: number;
 }
@@ -197,7 +199,7 @@ export class ServersRepository {
           VALUES (${randomUUID()}, ${server.id}, ${component.type}, ${registration.version},
                   ${component.encryptionToken}, ${component.machineToken}, false, ${BigInt(nowMs)}, ${BigInt(nowMs)},
                   ${instance.id}, ${instance.address}, ${instance.host}, ${instance.pid}, ${BigInt(nowMs)},
-                  ${BigInt(Math.round(report.nodeNowMs - nowMs))}, ${report.eligible}, ${report.settingsRevision})
+                  ${skewOf(report)}, ${report.eligible}, ${report.settingsRevision})
           ON CONFLICT (server_id, type) DO UPDATE SET
             version = excluded.version, encryption_token = excluded.encryption_token,
             machine_token = excluded.machine_token, added_manually = false,
@@ -220,22 +222,28 @@ export class ServersRepository {
    * component's heartbeat), its clock skew, its eligibility and the settings it follows. Returns the
    * components still registered to this process: one missing was removed, or taken over by another process.
    */
-  async reportPresence(instanceId: string, report: PresenceReport): Promise<Map<ComponentType, string>> {
+  async reportPresence(
+    instanceId: string,
+    report: PresenceReport,
+  ): Promise<{ mine: Map<ComponentType, string>; databaseNowMs: number | null }> {
     const rows = await this.prisma.whileLocked(
-      () => this.prisma.client.$queryRaw<{ id: string; type: ComponentType }[]>`
+      () => this.prisma.client.$queryRaw<{ id: string; type: ComponentType; now_ms: bigint | number }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE components SET
         instance_seen_at_ms = clock.now_ms,
         last_heartbeat_at_ms = CASE WHEN type = 'service' THEN clock.now_ms ELSE last_heartbeat_at_ms END,
-        clock_skew_ms = ${BigInt(Math.round(report.nodeNowMs))} - clock.now_ms,
+        clock_skew_ms = COALESCE(${skewOf(report)}, clock_skew_ms),
         eligible = ${report.eligible},
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type`,
+      RETURNING id, type, clock.now_ms AS now_ms`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
-    return new Map(rows.map((row) => [row.type, row.id]));
+    return {
+      mine: new Map(rows.map((row) => [row.type, row.id])),
+      databaseNowMs: rows.length > 0 ? Number(rows[0].now_ms) : null,
+    };
   }
 
   /** Stamps a web heartbeat; false when the component is no longer this process's (removed, or taken over). */
@@ -248,8 +256,11 @@ export class ServersRepository {
 
   /** On a clean shutdown: this process is gone, so a restart under the same name may register at once. */
   async leave(instanceId: string): Promise<void> {
-    await this.prisma.client.$executeRaw`
-      UPDATE components SET instance_seen_at_ms = NULL WHERE instance_id = ${instanceId}`;
+    await this.prisma.whileLocked(
+      () => this.prisma.client.$executeRaw`
+        UPDATE components SET instance_seen_at_ms = NULL WHERE instance_id = ${instanceId}`,
+      SHUTDOWN_LOCK_BUDGET_MS,
+    );
   }
 
   /**
@@ -360,6 +371,10 @@ export function observeComponentSql(
   duplicate: boolean,
 ): Prisma.Sql {
   return Prisma.sql`UPDATE components SET observed_heartbeat = ${heartbeat}, observed_keys = ${keys}, observed_duplicate = ${duplicate} WHERE id = ${componentId}`;
+}
+
+function skewOf(report: PresenceReport): bigint | null {
+  return report.clockSkewMs === null ? null : BigInt(Math.round(report.clockSkewMs));
 }
 
 function numberOrNull(value: bigint | number | null): number | null {

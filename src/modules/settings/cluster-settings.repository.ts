@@ -45,10 +45,12 @@ export class ClusterSettingsRepository {
 
   /** The first primary sets the cluster's key check; later calls change nothing. */
   async setEncryptionCheckIfUnset(token: string): Promise<void> {
-    await this.prisma.client.clusterSettings.updateMany({
-      where: { id: 1, encryptionCheck: null },
-      data: { encryptionCheck: token },
-    });
+    await this.prisma.whileLocked(() =>
+      this.prisma.client.clusterSettings.updateMany({
+        where: { id: 1, encryptionCheck: null },
+        data: { encryptionCheck: token },
+      }),
+    );
   }
 
   /**
