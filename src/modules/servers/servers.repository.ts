@@ -226,6 +226,7 @@ export class ServersRepository {
     instanceId: string,
     report: PresenceReport,
   ): Promise<{ mine: Map<ComponentType, string>; databaseNowMs: number | null }> {
+    // SQLite's RETURNING may not name the FROM table: the database's "now" comes back as instance_seen_at_ms.
     const rows = await this.prisma.whileLocked(
       () => this.prisma.client.$queryRaw<{ id: string; type: ComponentType; now_ms: bigint | number }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
@@ -237,7 +238,7 @@ export class ServersRepository {
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type, clock.now_ms AS now_ms`,
+      RETURNING id, type, instance_seen_at_ms AS now_ms`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
     return {
