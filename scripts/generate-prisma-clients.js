@@ -5,7 +5,7 @@
 //
 // PRISMA_SCHEMA_ENGINE_BINARY points at a stub file: `prisma generate` does not use the schema engine,
 // but the CLI tries to download it unless that variable names an existing file, and downloads fail on
-// machines without internet access (see ../shared/spec/toolchain.md).
+// machines without internet access.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');

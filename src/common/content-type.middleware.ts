@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { isApiRequest } from '../modules/auth/admin.guard';
+import { isApiRequest } from './request-kind';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 

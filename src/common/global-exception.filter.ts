@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { isApiRequest } from '../modules/auth/admin.guard';
+import { isApiRequest } from './request-kind';
 import { LoginRequiredException } from '../modules/auth/login-required.exception';
 import { databaseTrouble, DatabaseUnavailableError } from './database-errors';
 import { errorSummary } from './error-summary';

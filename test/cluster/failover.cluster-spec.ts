@@ -11,7 +11,8 @@ const SLACK_MS = 3_000;
 const API_KEY = 'failover-test-api-key-01';
 
 /**
- * The process tests of ../shared/spec/failover.md with real nodes, a one-second heartbeat and a
+ * The failover process tests (simultaneous start, steady run, clean shutdown, kill -9, SIGSTOP) with real
+ * nodes, a one-second heartbeat and a
  * three-second stale timeout. Every assertion is on what the database committed.
  */
 describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {

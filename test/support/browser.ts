@@ -1,7 +1,10 @@
 import { chromium, type Browser } from 'playwright-core';
 import type { TestApp } from './test-app';
 
-/** Debian's Chromium, headless, with the flags this closed network needs (see ../shared/spec/toolchain.md). */
+/**
+ * Debian's Chromium, headless, with the flags a machine without internet access needs (no update checks,
+ * no sync, no sandbox as root). Browser downloads by npm packages cannot work there.
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

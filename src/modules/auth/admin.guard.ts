@@ -5,16 +5,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../configuration/app-config';
 import { APP_CONFIG } from '../configuration/configuration.tokens';
+import { API_KEY_HEADER, isApiRequest } from '../../common/request-kind';
 import { setActor } from './actor.decorator';
 import { LoginRequiredException } from './login-required.exception';
 import { IS_PUBLIC } from './public.decorator';
 import { signedInUser } from './session';
-
-export const API_KEY_HEADER = 'x-apikey';
-
-export function isApiRequest(request: Request): boolean {
-  return request.path === '/api' || request.path.startsWith('/api/');
-}
 
 /**
  * Every route but those marked @Public() needs a signed-in administrator; /api/* also accepts the

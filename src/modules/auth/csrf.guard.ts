@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { API_KEY_HEADER, isApiRequest } from './admin.guard';
+import { API_KEY_HEADER, isApiRequest } from '../../common/request-kind';
 import { CsrfService } from './csrf.service';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

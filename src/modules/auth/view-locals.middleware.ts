@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Clock } from '../../common/clock';
-import { isApiRequest } from './admin.guard';
+import { isApiRequest } from '../../common/request-kind';
 import { CsrfService } from './csrf.service';
 import { signedInUser, takeFlash } from './session';
 

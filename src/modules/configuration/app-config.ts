@@ -6,7 +6,10 @@ export type ComponentType = 'web' | 'service';
 export type DatabaseKind = 'sqlite' | 'postgresql';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
-/** The node's configuration, validated once at boot (house rule 5). Nothing else reads process.env. */
+/**
+ * The node's configuration, validated once at boot so that a bad value stops the node with one clear line
+ * before it touches the database. Nothing else reads process.env.
+ */
 export interface AppConfig {
   port: number;
   host: string;

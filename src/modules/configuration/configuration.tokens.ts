@@ -1,2 +1,2 @@
-/** Injection tokens of the configuration module: the validated AppConfig and this node's keys (NodeKeys). */
+/** Injection token of the validated AppConfig (this node's keys are injected as the NodeKeys class). */
 export const APP_CONFIG = Symbol('APP_CONFIG');

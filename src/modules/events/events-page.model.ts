@@ -1,4 +1,4 @@
-import { relativeTime } from '../servers/overview-page.model';
+import { relativeTime } from '../../common/format';
 import type { ClusterEvent, EventKind } from './event';
 import type { EventsPage } from './events.service';
 

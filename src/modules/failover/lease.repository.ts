@@ -6,7 +6,8 @@ import { Fence, LeaseGrant, LeaseLostError, LeaseRecord, LeaseRequest } from './
 const ROLE = 'service';
 
 /**
- * The primary lease (../shared/spec/failover.md): one row, decided by the database's clock and single
+ * The primary lease: one row, decided by the database's clock (so that clock skew between servers never
+ * causes a failover) and single
  * conditional statements, never by comparing clocks of different machines.
  */
 @Injectable()

@@ -7,7 +7,8 @@ import { Fence } from '../failover/lease';
 import { LeaseRepository } from '../failover/lease.repository';
 import { observeComponentSql } from '../servers/servers.repository';
 import { EvaluatedComponent, ServersService } from '../servers/servers.service';
-import { describeDuration } from '../servers/overview-page.model';
+import { WEB_STALE_AFTER_MS } from '../verification/component-checks';
+import { describeDuration } from '../../common/format';
 
 /** Events older than this are removed, and never more than EVENTS_KEPT are kept. */
 export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -84,9 +85,9 @@ function changesOf(
         ? {
             ...about,
             kind: 'component-stale',
-            message: `${name} became stale (no heartbeat for ${
-              component.type === 'web' ? '24 hours' : describeDuration(staleTimeoutSeconds)
-            })`,
+            message: `${name} became stale (no heartbeat for ${describeDuration(
+              component.type === 'web' ? WEB_STALE_AFTER_MS / 1000 : staleTimeoutSeconds,
+            )})`,
           }
         : { ...about, kind: 'component-recovered', message: `${name} is live again` },
     );

@@ -2,7 +2,7 @@ import type { ComponentType } from '../configuration/app-config';
 import type { LeaseRecord } from '../failover/lease';
 import type { ComponentChecks, Status } from '../verification/component-checks';
 
-/** GET /api/cluster, exactly as ../shared/spec/interface.md gives it. */
+/** GET /api/cluster: the public contract that scripts rely on; change a name only with a changelog entry. */
 export interface ClusterReport {
   checkedBy: { server: string; version: string };
   configuration: {

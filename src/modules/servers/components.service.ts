@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ComponentConflictError, ComponentNotFoundError } from './components.errors';
 import type { AddComponentDto } from './dto/add-component.dto';
-import { describeDuration } from './overview-page.model';
+import { describeDuration } from '../../common/format';
 import { ServersRepository } from './servers.repository';
 import { EvaluatedComponent, ServersService } from './servers.service';
 

@@ -1,4 +1,5 @@
-import { clusterSummary, describeDuration, relativeTime } from './overview-page.model';
+import { describeDuration, relativeTime } from '../../common/format';
+import { clusterSummary } from './overview-page.model';
 import type { ServerReport } from './cluster-report';
 
 const server = (status: ServerReport['status']): ServerReport => ({

@@ -1,7 +1,8 @@
+import { describeDuration, plural, relativeTime } from '../../common/format';
 import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
 
-/** Display-ready values for views/servers/*.hbs: templates only show what is prepared here (house rule 8). */
+/** Display-ready values for the overview's templates: templates only show what is prepared here. */
 export interface Badge {
   level: Status;
   symbol: string;
@@ -36,28 +37,6 @@ function roleModel(component: ComponentReport, automaticFailover: boolean) {
       ? 'added by hand'
       : 'stale';
   return { ...role, hint: reason, reason };
-}
-
-const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-
-export function relativeTime(atMs: number, nowMs: number): string {
-  const seconds = Math.round((atMs - nowMs) / 1000);
-  const abs = Math.abs(seconds);
-  if (abs < 5) return 'just now';
-  if (abs < 60) return relative.format(seconds, 'second');
-  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
-  return relative.format(Math.round(seconds / 86_400), 'day');
-}
-
-export function describeDuration(seconds: number): string {
-  if (seconds % 3600 === 0 && seconds >= 3600) return plural(seconds / 3600, 'hour');
-  if (seconds % 60 === 0 && seconds >= 60) return plural(seconds / 60, 'minute');
-  return plural(seconds, 'second');
-}
-
-function plural(count: number, unit: string): string {
-  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 /** "3 servers, 1 warning" — the Administration page's one-line summary. */

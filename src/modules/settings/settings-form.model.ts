@@ -1,4 +1,4 @@
-import { describeDuration } from '../servers/overview-page.model';
+import { describeDuration } from '../../common/format';
 import type { SettingsField, SettingsValues } from './settings-rules';
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_STALE_TIMEOUT_SECONDS } from './settings-rules';
 

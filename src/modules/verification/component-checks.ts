@@ -4,7 +4,7 @@ import type { ComponentType } from '../configuration/app-config';
 /** A server's clock further than this from the database's is worth a warning. */
 export const CLOCK_SKEW_WARNING_MS = 5_000;
 
-/** A web component is stale after 24 hours without a request, as in ProGet. */
+/** A web component is stale after a day without a request, as in ProGet. */
 export const WEB_STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export type HeartbeatCheck = 'ok' | 'stale';
@@ -83,7 +83,7 @@ export function versionCheck(version: string, expected: string | null): VersionC
 
 /**
  * error: a key cannot be verified; warning: stale, or behind the newest version; ok otherwise.
- * (A stale primary with no live backup is an error too; the failover feature adds that rule.)
+ * (A stale primary with no live backup is an error too: ServersService adds that rule, as it knows the roles.)
  */
 export function componentStatus(checks: ComponentChecks): Status {
   if (checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure')
