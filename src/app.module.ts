@@ -4,9 +4,9 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { Clock } from './common/clock';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { AuthModule } from './modules/auth/auth.module';
-import type { AppConfig } from './modules/configuration/app-config';
-import { ConfigurationModule } from './modules/configuration/configuration.module';
-import { NodeKeys } from './modules/configuration/node-keys';
+import type { AppConfig } from './modules/environment/app-config';
+import { EnvironmentModule } from './modules/environment/environment.module';
+import { NodeKeys } from './modules/environment/node-keys';
 import { DatabaseModule } from './modules/database/database.module';
 import { EventsModule } from './modules/events/events.module';
 import { FailoverModule } from './modules/failover/failover.module';
@@ -14,7 +14,7 @@ import { HealthCheckerModule } from './modules/health-checker/health-checker.mod
 import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
 import { OpsModule } from './modules/ops/ops.module';
 import { ServersModule } from './modules/servers/servers.module';
-import { SettingsModule } from './modules/settings/settings.module';
+import { ConfigurationModule } from './modules/configuration/configuration.module';
 import { VerificationModule } from './modules/verification/verification.module';
 
 @Module({})
@@ -24,12 +24,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigurationModule.forRoot(config, keys, clock),
+        EnvironmentModule.forRoot(config, keys, clock),
         DatabaseModule,
         VerificationModule,
         ScheduleModule.forRoot(),
         EventsModule,
-        SettingsModule,
+        ConfigurationModule,
         FailoverModule,
         AuthModule,
         ServersModule,

@@ -5,10 +5,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { AuthService } from './modules/auth/auth.service';
-import { AppConfig, loadAppConfig, LogLevel } from './modules/configuration/app-config';
-import { ConfigError } from './modules/configuration/config-error';
-import { readHostFacts } from './modules/configuration/host-facts';
-import { resolveNodeKeys, ResolvedKeys } from './modules/configuration/node-keys';
+import { AppConfig, loadAppConfig, LogLevel } from './modules/environment/app-config';
+import { ConfigError } from './modules/environment/config-error';
+import { readHostFacts } from './modules/environment/host-facts';
+import { resolveNodeKeys, ResolvedKeys } from './modules/environment/node-keys';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   error: ['fatal', 'error'],

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NodeKeys } from '../../src/modules/configuration/node-keys';
+import { NodeKeys } from '../../src/modules/environment/node-keys';
 import type { PrismaService } from '../../src/modules/database/prisma.service';
 import type { ClusterReport } from '../../src/modules/servers/cluster-report';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';

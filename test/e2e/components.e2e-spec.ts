@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { ServiceLoop } from '../../src/modules/health-checker/service-loop';
+import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { seedServer } from '../support/seed';
 import { API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -69,7 +69,7 @@ describe.each(databaseKinds())('managing components on %s', (kind) => {
     });
     // The primary's health checker leaves it alone: it is not a node.
     const before = await prisma().event.count();
-    await node.app.get(ServiceLoop).tick();
+    await node.app.get(HeartbeatScheduler).tick();
     expect(await prisma().event.count()).toBe(before);
   });
 
@@ -163,7 +163,7 @@ describe.each(databaseKinds())('managing components on %s', (kind) => {
       'Removed the service component of node-a. Its node is still running: it registers again',
     );
     // At its next heartbeat the running node registers its service component again.
-    await node.app.get(ServiceLoop).tick();
+    await node.app.get(HeartbeatScheduler).tick();
     const again = await componentOf('node-a', 'service');
     expect(again.id).not.toBe(primary.id);
   });
@@ -175,7 +175,7 @@ describe.each(databaseKinds())('managing components on %s', (kind) => {
       components: [{ type: 'service', heartbeatAgoMs: 0 }],
     });
     // The removal above ended the lease: at its next heartbeat node-a is primary again, under a new epoch.
-    await node.app.get(ServiceLoop).tick();
+    await node.app.get(HeartbeatScheduler).tick();
     const lease = await prisma().lease.findUniqueOrThrow({ where: { role: 'service' } });
     expect(lease.holder).toBe((await componentOf('node-a', 'service')).id);
     const backup = await componentOf('node-b', 'service');

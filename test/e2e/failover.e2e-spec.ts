@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { EventsRepository } from '../../src/modules/events/events.repository';
-import { LeaseLostError } from '../../src/modules/failover/lease';
+import { Fence, LeaseLostError } from '../../src/modules/failover/lease';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
-import { ServiceLoop } from '../../src/modules/health-checker/service-loop';
+import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
+import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { ServersRepository } from '../../src/modules/servers/servers.repository';
 import { seedServer } from '../support/seed';
 import { API_KEY, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
@@ -34,9 +34,14 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   /** Makes the lease expire by the database's own measure, as if its holder had been silent for the timeout. */
   const expireLease = () => prisma.lease.update({ where: { role: 'service' }, data: { expiresAtMs: 0n } });
   const eventCount = () => prisma.event.count();
-  const insertEvent = (message: string) => [
-    node.app.get(EventsRepository).insertSql({ kind: 'component-stale', message }, 0),
-  ];
+  /** The primary's fenced write, as the health checker makes it: here with one event and nothing else. */
+  const writeFenced = (fence: Fence, message: string) =>
+    node.app
+      .get(HealthCheckerRepository)
+      .recordObservations(fence, [], [{ kind: 'component-stale', message }], {
+        cutoffMs: 0,
+        keep: 1_000_000,
+      });
 
   /** A service component run by its own process, as a node registers it. */
   const component = async (name: string) => {
@@ -111,20 +116,14 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     expect(await ask(a, (await leases.findLease()).epoch)).not.toBeNull();
     const lease = await leases.findLease();
     const before = await eventCount();
-    await leases.executeFenced(
-      { holder: lease.holder!, epoch: lease.epoch },
-      insertEvent('written while holding the lease'),
-    );
+    await writeFenced({ holder: lease.holder!, epoch: lease.epoch }, 'written while holding the lease');
     expect(await eventCount()).toBe(before + 1);
 
     await expireLease();
     const taken = await ask(b, null);
     expect(taken).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
     await expect(
-      leases.executeFenced(
-        { holder: lease.holder!, epoch: lease.epoch },
-        insertEvent('written under a lost lease'),
-      ),
+      writeFenced({ holder: lease.holder!, epoch: lease.epoch }, 'written under a lost lease'),
     ).rejects.toBeInstanceOf(LeaseLostError);
     expect(await ask(a, lease.epoch)).toBeNull();
     expect(await eventCount()).toBe(before + 1);
@@ -134,9 +133,9 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   it('refuses fenced writes once the lease has expired, even to its holder', async () => {
     const lease = await leases.findLease();
     await expireLease();
-    await expect(
-      leases.executeFenced({ holder: lease.holder!, epoch: lease.epoch }, insertEvent('late')),
-    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(writeFenced({ holder: lease.holder!, epoch: lease.epoch }, 'late')).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
   });
 
   it('with automatic failover disabled, nobody takes over a silent primary, but it reclaims its own lease after a restart', async () => {
@@ -192,7 +191,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       epoch: number | null;
       message: string;
     }[];
-  const tick = () => node.app.get(ServiceLoop).tick();
+  const tick = () => node.app.get(HeartbeatScheduler).tick();
 
   it('records the first primary and every registered component, stamped with the primary epoch', async () => {
     const history = await events();

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AppConfig, loadAppConfig } from '../../src/modules/configuration/app-config';
+import { AppConfig, loadAppConfig } from '../../src/modules/environment/app-config';
 import { runMigrations } from '../../src/modules/database/migrator';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';

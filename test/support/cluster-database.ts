@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { loadAppConfig } from '../../src/modules/configuration/app-config';
+import { loadAppConfig } from '../../src/modules/environment/app-config';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 
 /**

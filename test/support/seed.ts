@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ComponentType } from '../../src/modules/configuration/app-config';
-import { NodeKeys } from '../../src/modules/configuration/node-keys';
+import type { ComponentType } from '../../src/modules/environment/app-config';
+import { NodeKeys } from '../../src/modules/environment/node-keys';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { ServersRepository } from '../../src/modules/servers/servers.repository';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';

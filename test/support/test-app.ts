@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
-import { AppConfig, loadAppConfig } from '../../src/modules/configuration/app-config';
-import { NodeKeys } from '../../src/modules/configuration/node-keys';
+import { AppConfig, loadAppConfig } from '../../src/modules/environment/app-config';
+import { NodeKeys } from '../../src/modules/environment/node-keys';
 import type { TestDatabase } from './test-database';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { DatabaseKind } from '../../src/modules/configuration/app-config';
+import type { DatabaseKind } from '../../src/modules/environment/app-config';
 
 /** A database of its own for one test file: a fresh SQLite file, or a fresh PostgreSQL database. */
 export interface TestDatabase {

@@ -1,5 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { VerificationModule } from '../verification/verification.module';
 import { AdminGuard } from './admin.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -10,6 +11,7 @@ import { UsersRepository } from './users.repository';
 import { ViewLocalsMiddleware } from './view-locals.middleware';
 
 @Module({
+  imports: [VerificationModule],
   controllers: [AuthController],
   providers: [
     AuthService,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
 import { PasswordHasher } from './password-hasher';
 import { UsersRepository } from './users.repository';
 

@@ -1,22 +1,12 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { Clock } from '../../common/clock';
-import { AppConfig } from './app-config';
-import { APP_CONFIG } from './configuration.tokens';
-import { NodeKeys } from './node-keys';
+import { Module } from '@nestjs/common';
+import { ClusterSettingsApiController } from './cluster-settings-api.controller';
+import { ClusterSettingsController } from './cluster-settings.controller';
+import { ClusterSettingsRepository } from './cluster-settings.repository';
+import { ClusterSettingsService } from './cluster-settings.service';
 
-/** The validated configuration, this node's keys, and the clock. */
-@Global()
-@Module({})
-export class ConfigurationModule {
-  static forRoot(config: AppConfig, keys: NodeKeys, clock: Clock = new Clock()): DynamicModule {
-    return {
-      module: ConfigurationModule,
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: NodeKeys, useValue: keys },
-        { provide: Clock, useValue: clock },
-      ],
-      exports: [APP_CONFIG, NodeKeys, Clock],
-    };
-  }
-}
+@Module({
+  controllers: [ClusterSettingsController, ClusterSettingsApiController],
+  providers: [ClusterSettingsRepository, ClusterSettingsService],
+  exports: [ClusterSettingsService],
+})
+export class ConfigurationModule {}

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { Umzug, UmzugStorage } from 'umzug';
-import { AppConfig } from '../configuration/app-config';
+import { AppConfig } from '../environment/app-config';
 
 const MIGRATIONS_ROOT = join(__dirname, '..', '..', '..', 'prisma', 'migrations');
 /** Any constant: serialises migration runs of nodes that start at once on one PostgreSQL database. */

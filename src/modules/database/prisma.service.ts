@@ -3,8 +3,8 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
 import { Prisma, PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
-import type { AppConfig, DatabaseKind } from '../configuration/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
+import type { AppConfig, DatabaseKind } from '../environment/app-config';
 import { runMigrations } from './migrator';
 import { databaseTrouble, DatabaseUnavailableError } from '../../common/database-errors';
 

@@ -1,30 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
-import type { ClusterEvent, EventKind, NewEvent } from './event';
+import type { ClusterEvent, EventKind } from './event';
 
 @Injectable()
 export class EventsRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  /**
-   * The INSERT for one event, timed by the database's clock, for the transaction of what it records: the
-   * primary's fenced writes stamp their epoch; administrators' actions have none.
-   */
-  insertSql(event: NewEvent, epoch: number | null): Prisma.Sql {
-    return Prisma.sql`
-      INSERT INTO events (occurred_at_ms, kind, server_name, component_id, component_type, actor, epoch, message)
-      VALUES (${this.prisma.nowMsSql()}, ${event.kind}, ${event.serverName ?? null}, ${event.componentId ?? null},
-              ${event.componentType ?? null}, ${event.actor ?? null}, ${epoch === null ? null : BigInt(epoch)}, ${event.message})`;
-  }
-
-  /** Retention: what is older than the cut-off, or beyond the newest `keep` rows, goes. */
-  pruneSql(cutoffMs: number, keep: number): Prisma.Sql[] {
-    return [
-      Prisma.sql`DELETE FROM events WHERE occurred_at_ms < ${BigInt(cutoffMs)}`,
-      Prisma.sql`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ${keep}`,
-    ];
-  }
 
   async findNewest(limit: number, offset = 0): Promise<ClusterEvent[]> {
     const rows = await this.prisma.client.event.findMany({

@@ -15,7 +15,7 @@ export interface EventsPage {
 
 /**
  * The cluster's history, read side. Events are written in the same transaction as what they record (by the
- * settings and servers repositories, and by the primary's fenced health check), through EventsRepository.insertSql.
+ * settings and servers repositories, and by the primary's fenced health check), through insertEventSql.
  */
 @Injectable()
 export class EventsService {

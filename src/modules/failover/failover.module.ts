@@ -1,7 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { FailoverService } from './failover.service';
 import { LeaseRepository } from './lease.repository';
 
-@Global()
-@Module({ providers: [LeaseRepository, FailoverService], exports: [LeaseRepository, FailoverService] })
+@Module({
+  imports: [MetricsModule],
+  providers: [LeaseRepository, FailoverService],
+  exports: [FailoverService],
+})
 export class FailoverModule {}

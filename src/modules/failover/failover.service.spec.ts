@@ -1,6 +1,6 @@
 import { Clock } from '../../common/clock';
-import type { SettingsValues } from '../settings/settings-rules';
-import { MetricsService } from '../ops/metrics.service';
+import type { SettingsValues } from '../configuration/settings-rules';
+import { MetricsService } from '../metrics/metrics.service';
 import { FailoverService } from './failover.service';
 import type { Fence, LeaseGrant, LeaseRequest } from './lease';
 import type { LeaseRepository } from './lease.repository';

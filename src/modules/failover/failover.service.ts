@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { errorSummary } from '../../common/error-summary';
-import { MetricsService } from '../ops/metrics.service';
-import type { SettingsValues } from '../settings/settings-rules';
-import { Fence } from './lease';
+import { MetricsService } from '../metrics/metrics.service';
+import type { SettingsValues } from '../configuration/settings-rules';
+import { Fence, LeaseLostError, LeaseRecord } from './lease';
 import { LeaseRepository } from './lease.repository';
 
 /** A change of holder this node won, for the health checker to record (fenced) as a "primary changed" event. */
@@ -91,6 +91,29 @@ export class FailoverService {
   /** Primary right now, by this node's monotonic clock since its last successful renewal. */
   isPrimary(): boolean {
     return this.epoch !== null && this.clock.monotonicMs() < this.renewedAtMs + this.validForMs;
+  }
+
+  /** The lease as the database has it now (for the page: who is primary, under which epoch). */
+  currentLease(): Promise<LeaseRecord> {
+    return this.leases.findLease();
+  }
+
+  /**
+   * Runs primary-only work while this node is primary, with the fence its writes must check and the change
+   * of holder it has not recorded yet. The change counts as recorded once the work succeeded; a write the
+   * database refused under a lost lease makes this node step down at once. Other errors are the caller's.
+   */
+  async runAsPrimary(work: (fence: Fence, change: PrimaryChange | null) => Promise<void>): Promise<void> {
+    const fence = this.fence();
+    if (!fence) return;
+    const change = this.pendingChangeValue;
+    try {
+      await work(fence, change);
+      if (change) this.changeRecorded(change.epoch);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.leaseLost();
+    }
   }
 
   /** The fence for primary-only writes, while primary. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/sqlite/client';
 import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService, SHUTDOWN_LOCK_BUDGET_MS } from '../database/prisma.service';
-import { Fence, LeaseGrant, LeaseLostError, LeaseRecord, LeaseRequest } from './lease';
+import { Fence, LeaseGrant, LeaseRecord, LeaseRequest } from './lease';
 
 const ROLE = 'service';
 
@@ -75,26 +75,5 @@ export class LeaseRepository {
       acquiredAtMs: Number(row.acquiredAtMs),
       previousHolder: row.previousHolder,
     };
-  }
-
-  /**
-   * Runs primary-only writes in one short transaction that first checks (and locks) the lease for this
-   * holder and epoch, unexpired by the database's clock; under a lost lease nothing is written and
-   * LeaseLostError is thrown. The first statement is a write, so SQLite takes its write lock at once
-   * (no read-then-upgrade that could fail with SQLITE_BUSY) and PostgreSQL locks the lease row until commit.
-   */
-  async executeFenced(fence: Fence, statements: Prisma.Sql[]): Promise<void> {
-    await this.prisma.whileLocked(
-      () =>
-        this.prisma.client.$transaction(async (tx) => {
-          const held = await tx.$executeRaw`
-        UPDATE leases SET holder = holder
-        WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}
-          AND expires_at_ms > ${this.prisma.nowMsSql()}`;
-          if (held === 0) throw new LeaseLostError(fence);
-          for (const statement of statements) await tx.$executeRaw(statement);
-        }),
-      HEARTBEAT_LOCK_BUDGET_MS,
-    );
   }
 }

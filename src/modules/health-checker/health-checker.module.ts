@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
+import { ConfigurationModule } from '../configuration/configuration.module';
+import { FailoverModule } from '../failover/failover.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { ServersModule } from '../servers/servers.module';
+import { VerificationModule } from '../verification/verification.module';
+import { HealthCheckerRepository } from './health-checker.repository';
 import { HealthCheckerService } from './health-checker.service';
-import { ServiceLoop } from './service-loop';
+import { HeartbeatScheduler } from './heartbeat-scheduler';
 
-@Module({ imports: [ServersModule, HeartbeatModule], providers: [HealthCheckerService, ServiceLoop] })
+@Module({
+  imports: [ConfigurationModule, FailoverModule, HeartbeatModule, ServersModule, VerificationModule],
+  providers: [HealthCheckerService, HealthCheckerRepository, HeartbeatScheduler],
+})
 export class HealthCheckerModule {}

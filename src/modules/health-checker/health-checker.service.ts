@@ -1,14 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Prisma } from '../../generated/sqlite/client';
+import { describeDuration } from '../../common/format';
 import type { NewEvent } from '../events/event';
-import { EventsRepository } from '../events/events.repository';
-import { PrimaryChange } from '../failover/failover.service';
-import { Fence } from '../failover/lease';
-import { LeaseRepository } from '../failover/lease.repository';
-import { observeComponentSql } from '../servers/servers.repository';
+import type { PrimaryChange } from '../failover/failover.service';
+import type { Fence } from '../failover/lease';
 import { EvaluatedComponent, ServersService } from '../servers/servers.service';
 import { WEB_STALE_AFTER_MS } from '../verification/component-checks';
-import { describeDuration } from '../../common/format';
+import { HealthCheckerRepository, Observation } from './health-checker.repository';
 
 /** Events older than this are removed, and never more than EVENTS_KEPT are kept. */
 export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -25,14 +22,13 @@ export class HealthCheckerService {
 
   constructor(
     private readonly servers: ServersService,
-    private readonly events: EventsRepository,
-    private readonly leases: LeaseRepository,
+    private readonly repository: HealthCheckerRepository,
   ) {}
 
-  async run(fence: Fence, primaryChange: PrimaryChange | null): Promise<{ events: NewEvent[] }> {
+  async run(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
     const evaluation = await this.servers.evaluate();
     const newEvents: NewEvent[] = [];
-    const statements: Prisma.Sql[] = [];
+    const observations: Observation[] = [];
 
     if (primaryChange)
       newEvents.push(primaryChangedEvent(primaryChange, fence.holder, evaluation.components));
@@ -41,20 +37,18 @@ export class HealthCheckerService {
       const { events, changed } = changesOf(evaluated, evaluation.settings.staleTimeoutSeconds);
       newEvents.push(...events);
       if (changed)
-        statements.push(
-          observeComponentSql(
-            evaluated.component.id,
-            evaluated.checks.heartbeat,
-            keysOf(evaluated),
-            evaluated.duplicate !== null,
-          ),
-        );
+        observations.push({
+          componentId: evaluated.component.id,
+          heartbeat: evaluated.checks.heartbeat,
+          keys: keysOf(evaluated),
+          duplicate: evaluated.duplicate !== null,
+        });
     }
-    statements.push(...newEvents.map((event) => this.events.insertSql(event, fence.epoch)));
-    statements.push(...this.events.pruneSql(evaluation.nowMs - EVENT_RETENTION_MS, EVENTS_KEPT));
-    await this.leases.executeFenced(fence, statements);
+    await this.repository.recordObservations(fence, observations, newEvents, {
+      cutoffMs: evaluation.nowMs - EVENT_RETENTION_MS,
+      keep: EVENTS_KEPT,
+    });
     for (const event of newEvents) this.logger.log(`event: ${event.message}`);
-    return { events: newEvents };
   }
 }
 

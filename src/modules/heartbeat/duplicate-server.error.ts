@@ -1,5 +1,5 @@
-import { ConfigError } from '../configuration/config-error';
-import type { InstanceConflict } from '../servers/servers.repository';
+import { ConfigError } from '../environment/config-error';
+import type { InstanceConflict } from './heartbeat.repository';
 
 /** Another live process already runs under this server name: the node stops at start, as for bad configuration. */
 export class DuplicateServerError extends ConfigError {

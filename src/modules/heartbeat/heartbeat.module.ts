@@ -1,12 +1,15 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { ServersModule } from '../servers/servers.module';
+import { ConfigurationModule } from '../configuration/configuration.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { VerificationModule } from '../verification/verification.module';
+import { HeartbeatRepository } from './heartbeat.repository';
 import { HeartbeatService } from './heartbeat.service';
 import { ProcessIdentity } from './process-identity';
 import { WebHeartbeatMiddleware } from './web-heartbeat.middleware';
 
 @Module({
-  imports: [ServersModule],
-  providers: [HeartbeatService, ProcessIdentity],
+  imports: [ConfigurationModule, VerificationModule, MetricsModule],
+  providers: [HeartbeatService, HeartbeatRepository, ProcessIdentity],
   exports: [HeartbeatService],
 })
 export class HeartbeatModule implements NestModule {

@@ -1,16 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
-import type { AppConfig, ComponentType } from '../configuration/app-config';
-import { NodeKeys } from '../configuration/node-keys';
-import { MetricsService } from '../ops/metrics.service';
+import type { AppConfig, ComponentType } from '../environment/app-config';
+import { NodeKeys } from '../environment/node-keys';
+import { MetricsService } from '../metrics/metrics.service';
+import type { VerificationService } from '../verification/verification.service';
 import type {
+  HeartbeatRepository,
   InstanceLiveness,
   InstanceRegistration,
   PresenceReport,
   RegistrationResult,
-  ServersRepository,
-} from '../servers/servers.repository';
-import type { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+} from './heartbeat.repository';
+import type { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { DuplicateServerError } from './duplicate-server.error';
 import { HeartbeatService } from './heartbeat.service';
@@ -24,7 +25,6 @@ const settings: ClusterSettings = {
   revision: 4,
   changedAtMs: null,
   previousStaleTimeoutSeconds: null,
-  encryptionCheck: null,
 };
 
 /** Plays the database: which components this process still runs, and what a registration finds. */
@@ -77,6 +77,7 @@ describe('HeartbeatService', () => {
   let servers: FakeServers;
   let crypto: KeyCrypto;
   let sut: HeartbeatService;
+  let verification: { eligible: boolean; isEligible(): Promise<boolean> };
 
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn']));
@@ -84,11 +85,18 @@ describe('HeartbeatService', () => {
   beforeEach(() => {
     servers = new FakeServers();
     crypto = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2)));
+    verification = {
+      eligible: true,
+      async isEligible() {
+        return this.eligible;
+      },
+    };
     const clusterSettings = { get: async () => settings } as unknown as ClusterSettingsService;
     sut = new HeartbeatService(
       config,
-      servers as unknown as ServersRepository,
+      servers as unknown as HeartbeatRepository,
       clusterSettings,
+      verification as unknown as VerificationService,
       crypto,
       new Clock(),
       new MetricsService(),
@@ -136,15 +144,11 @@ describe('HeartbeatService', () => {
     expect(servers.registrations[1].isLive({ host: 'host-a', pid: 100, seenAtMs: 0, nowMs: 500 })).toBe(true);
   });
 
-  it("reports whether its key opens the cluster's key check, and the settings revision it follows", async () => {
+  it("reports whether its key is the cluster's, its clock skew and the settings revision it follows", async () => {
     await sut.start();
-    const other = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 9), Buffer.alloc(32, 2)));
-    expect((await sut.beat({ ...settings, encryptionCheck: crypto.makeEncryptionToken() })).eligible).toBe(
-      true,
-    );
-    expect((await sut.beat({ ...settings, encryptionCheck: other.makeEncryptionToken() })).eligible).toBe(
-      false,
-    );
+    expect((await sut.beat(settings)).eligible).toBe(true);
+    verification.eligible = false;
+    expect((await sut.beat(settings)).eligible).toBe(false);
     expect(servers.reports.at(-1)).toMatchObject({ eligible: false, settingsRevision: 4 });
     // Measured against the database's clock (the fake one runs ten minutes slow), written with the heartbeat.
     expect(servers.reports.at(-1)!.clockSkewMs).toBeGreaterThan(599_000);

@@ -1,19 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { errorSummary } from '../../common/error-summary';
-import type { AppConfig, ComponentType } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
-import { describeOperatingSystem } from '../configuration/host-facts';
-import { MetricsService } from '../ops/metrics.service';
+import type { AppConfig, ComponentType } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
+import { describeOperatingSystem } from '../environment/host-facts';
+import { MetricsService } from '../metrics/metrics.service';
 import {
+  HeartbeatRepository,
   InstanceConflict,
   InstanceLiveness,
   PresenceReport,
-  ServersRepository,
-} from '../servers/servers.repository';
-import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+} from './heartbeat.repository';
+import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { liveUntilMs } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
+import { VerificationService } from '../verification/verification.service';
 import { DuplicateServerError } from './duplicate-server.error';
 import { ProcessIdentity } from './process-identity';
 
@@ -48,13 +49,14 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private lastWebHeartbeatMs = Number.NEGATIVE_INFINITY;
   private webHeartbeatInFlight = false;
   private settings: ClusterSettings | null = null;
-  private eligibility: { check: string | null; eligible: boolean } = { check: null, eligible: false };
+  private eligible = false;
   private clockSkewMs: number | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly servers: ServersRepository,
+    private readonly servers: HeartbeatRepository,
     private readonly clusterSettings: ClusterSettingsService,
+    private readonly verification: VerificationService,
     private readonly crypto: KeyCrypto,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
@@ -70,7 +72,8 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     const sentAtMs = this.clock.now().getTime();
     const databaseNowMs = await this.servers.databaseNowMs();
     this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
-    if (!this.isEligible(this.settings)) {
+    this.eligible = await this.verification.isEligible();
+    if (!this.eligible) {
       this.logger.warn(
         "this node's ENCRYPTION_KEY is not the cluster's: its service component will never become primary",
       );
@@ -93,6 +96,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   async beat(settings: ClusterSettings): Promise<Beat> {
     this.settings = settings;
     try {
+      this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
       const { mine, databaseNowMs } = await this.servers.reportPresence(
         this.identity.instance.id,
@@ -107,7 +111,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
       throw error;
     }
-    return { serviceComponentId: this.serviceComponentId(), eligible: this.isEligible(settings) };
+    return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible };
   }
 
   /** Called for every web request; writes at most once per throttle period and never delays the request. */
@@ -217,31 +221,8 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private presence(settings: ClusterSettings): PresenceReport {
     return {
       clockSkewMs: this.clockSkewMs,
-      eligible: this.isEligible(settings),
+      eligible: this.eligible,
       settingsRevision: settings.revision,
     };
-  }
-
-  /**
-   * The first primary of a cluster (or of a cluster upgraded from a release without the key check) records
-   * the cluster's key check with its own encryption key: the key the primary has been storing secrets
-   * with is the cluster's. From then on a node whose key does not open it never becomes primary, so a single
-   * misconfigured node can never capture the lease, however many nodes are down.
-   */
-  async recordClusterKeyIfUnset(settings: ClusterSettings): Promise<void> {
-    if (settings.encryptionCheck !== null) return;
-    await this.clusterSettings.setEncryptionCheckIfUnset(this.crypto.makeEncryptionToken());
-  }
-
-  /** Eligible while the cluster has no key check yet; decrypted once per value, as it hardly ever changes. */
-  private isEligible(settings: ClusterSettings): boolean {
-    if (settings.encryptionCheck === null) return true;
-    if (this.eligibility.check !== settings.encryptionCheck) {
-      this.eligibility = {
-        check: settings.encryptionCheck,
-        eligible: this.crypto.opensEncryptionToken(settings.encryptionCheck),
-      };
-    }
-    return this.eligibility.eligible;
   }
 }

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
-import type { ProcessInstance } from '../servers/servers.repository';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
+import type { ProcessInstance } from './heartbeat.repository';
 
 /**
  * Who this process is: a fresh id at every start, where it can be reached, and the process id space it

@@ -1,42 +1,20 @@
-import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
-import { DatabaseHealth, HealthRepository } from './health.repository';
+import { HealthService } from './health.service';
 
-const PING_TIMEOUT_MS = 2_000;
-
-/** For load balancers: can this node use the database? Reveals no keys, settings or other nodes. */
+/** For load balancers: 200 when this node can use the database, 503 when it cannot. */
 @Controller('health')
 export class HealthController {
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly health: HealthRepository,
-  ) {}
+  constructor(private readonly health: HealthService) {}
 
   @Public()
   @Get()
   async check(@Res() response: Response): Promise<void> {
-    const database: DatabaseHealth = await withTimeout(this.health.check(), PING_TIMEOUT_MS).catch(
-      () => 'error' as const,
-    );
+    const report = await this.health.check();
     response
-      .status(database === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+      .status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
       .set('Cache-Control', 'no-store')
-      .json({
-        status: database === 'ok' ? 'ok' : 'error',
-        database,
-        server: this.config.serverName,
-        version: this.config.version,
-      });
+      .json(report);
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)),
-  );
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

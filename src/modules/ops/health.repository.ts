@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
 import { PrismaService } from '../database/prisma.service';
 
 export type DatabaseHealth = 'ok' | 'locked' | 'error';

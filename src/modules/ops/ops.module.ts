@@ -1,17 +1,19 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { FailoverModule } from '../failover/failover.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { ServersModule } from '../servers/servers.module';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
+import { HealthService } from './health.service';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
-import { MetricsService } from './metrics.service';
+import { MonitoringService } from './monitoring.service';
 
-@Global()
+/** For load balancers and monitoring: /health, /metrics, and the timing of every request. */
 @Module({
-  imports: [ServersModule],
+  imports: [ServersModule, FailoverModule, MetricsModule],
   controllers: [HealthController, MetricsController],
-  providers: [HealthRepository, MetricsService],
-  exports: [MetricsService],
+  providers: [HealthRepository, HealthService, MonitoringService],
 })
 export class OpsModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,7 +1,7 @@
 import { Controller, Get, Redirect, Render } from '@nestjs/common';
 import { eventRows } from '../events/events-page.model';
 import { EventsService } from '../events/events.service';
-import { ClusterSettingsService } from '../settings/cluster-settings.service';
+import { ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { clusterSummary, overviewPageModel } from './overview-page.model';
 import { ServersService } from './servers.service';
 

@@ -1,4 +1,4 @@
-import type { ComponentType } from '../configuration/app-config';
+import type { ComponentType } from '../environment/app-config';
 import type { LeaseRecord } from '../failover/lease';
 import type { ComponentChecks, Status } from '../verification/component-checks';
 

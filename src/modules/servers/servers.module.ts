@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ConfigurationModule } from '../configuration/configuration.module';
+import { EventsModule } from '../events/events.module';
+import { FailoverModule } from '../failover/failover.module';
+import { VerificationModule } from '../verification/verification.module';
 import { ClusterApiController } from './cluster-api.controller';
 import { ClusterOverviewController } from './cluster-overview.controller';
 import { ComponentsApiController } from './components-api.controller';
@@ -8,6 +12,7 @@ import { ServersRepository } from './servers.repository';
 import { ServersService } from './servers.service';
 
 @Module({
+  imports: [ConfigurationModule, FailoverModule, VerificationModule, EventsModule],
   controllers: [
     ClusterOverviewController,
     ClusterApiController,
@@ -15,6 +20,6 @@ import { ServersService } from './servers.service';
     ComponentsApiController,
   ],
   providers: [ServersRepository, ServersService, ComponentsService],
-  exports: [ServersRepository, ServersService],
+  exports: [ServersService],
 })
 export class ServersModule {}

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
 import type { LeaseRecord } from '../failover/lease';
-import { LeaseRepository } from '../failover/lease.repository';
-import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
+import { FailoverService } from '../failover/failover.service';
+import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
 import {
   ComponentChecks,
   componentStatus,
@@ -53,7 +53,7 @@ export class ServersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly servers: ServersRepository,
     private readonly settings: ClusterSettingsService,
-    private readonly leases: LeaseRepository,
+    private readonly failover: FailoverService,
     private readonly crypto: KeyCrypto,
   ) {}
 
@@ -62,7 +62,7 @@ export class ServersService {
       this.servers.findAllWithComponents(),
       this.settings.get(),
       this.servers.databaseNowMs(),
-      this.leases.findLease(),
+      this.failover.currentLease(),
     ]);
     const all = servers.flatMap((server) => server.components);
     const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings) === 'ok';

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { ComponentType } from '../configuration/app-config';
+import type { ComponentType } from '../environment/app-config';
 
 /** A server's clock further than this from the database's is worth a warning. */
 export const CLOCK_SKEW_WARNING_MS = 5_000;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NodeKeys } from '../configuration/node-keys';
+import { NodeKeys } from '../environment/node-keys';
 import { KeyCrypto } from './key-crypto';
 
 const keys = () => new NodeKeys(randomBytes(32), randomBytes(16));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { NodeKeys } from '../configuration/node-keys';
+import { NodeKeys } from '../environment/node-keys';
 
 const PLAINTEXT = Buffer.from('cluster-overview key verification v1');
 const NONCE_BYTES = 12;

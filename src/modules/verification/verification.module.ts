@@ -1,6 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { KeyCrypto } from './key-crypto';
+import { VerificationRepository } from './verification.repository';
+import { VerificationService } from './verification.service';
 
-@Global()
-@Module({ providers: [KeyCrypto], exports: [KeyCrypto] })
+@Module({
+  providers: [KeyCrypto, VerificationRepository, VerificationService],
+  exports: [KeyCrypto, VerificationService],
+})
 export class VerificationModule {}

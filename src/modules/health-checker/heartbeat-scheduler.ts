@@ -7,15 +7,15 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { AppConfig } from '../configuration/app-config';
-import { APP_CONFIG } from '../configuration/configuration.tokens';
-import { FailoverService } from '../failover/failover.service';
-import { LeaseLostError } from '../failover/lease';
 import { errorSummary } from '../../common/error-summary';
+import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../configuration/settings-rules';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
+import { FailoverService } from '../failover/failover.service';
 import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
 import { ServersService } from '../servers/servers.service';
-import { ClusterSettings, ClusterSettingsService } from '../settings/cluster-settings.service';
-import { DEFAULT_HEARTBEAT_SECONDS } from '../settings/settings-rules';
+import { VerificationService } from '../verification/verification.service';
 import { HealthCheckerService } from './health-checker.service';
 
 const TICK = 'heartbeat-tick';
@@ -33,14 +33,16 @@ const JITTER = 0.1;
 const FOLLOW_INTERVAL_MS = 250;
 
 /**
- * The node's heartbeat period: report this process alive (and the service component's heartbeat), renew
- * or acquire the primary lease, and, on the primary only, run the health checker. The period follows the
- * cluster setting at run time: each tick schedules the next one (through the scheduler registry) with the
- * current value, and a saved change starts a tick at once.
+ * Schedules the node's heartbeat period: report this process alive (with the service component's
+ * heartbeat), hold or seek the primary lease, and, on the primary only, run the health checker. The period
+ * follows the cluster setting at run time: each tick schedules the next one through the scheduler registry
+ * with the current value, and a saved change starts a tick at once.
  */
 @Injectable()
-export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
-  private readonly logger = new Logger(ServiceLoop.name);
+export class HeartbeatScheduler
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(HeartbeatScheduler.name);
   private settings: ClusterSettings | null = null;
   private lastBeat: Beat | null = null;
   private running: Promise<void> | null = null;
@@ -54,6 +56,7 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     private readonly failover: FailoverService,
     private readonly healthChecker: HealthCheckerService,
     private readonly servers: ServersService,
+    private readonly verification: VerificationService,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,
   ) {}
@@ -68,37 +71,61 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     );
   }
 
+  /** One heartbeat period. */
   async tick(): Promise<void> {
+    const settings = await this.readSettings();
+    if (!settings) return;
+    const beat = await this.reportAlive(settings);
+    if (!this.config.components.includes('service')) return;
+    if (!(await this.holdOrSeekLease(beat, settings))) return;
+    if (await this.handOverIfIneligible(beat, settings)) return;
+    if (!this.verification.clusterKeyRecorded()) await this.recordClusterKey();
+    await this.runHealthChecker();
+  }
+
+  private async readSettings(): Promise<ClusterSettings | null> {
     this.settings = await this.clusterSettings.get().catch((error: unknown) => {
       this.logger.warn(`could not read the cluster settings: ${errorSummary(error)}`);
       return this.settings;
     });
-    if (!this.settings) return;
-    const beat = await this.heartbeat.beat(this.settings).catch((error: unknown) => {
+    return this.settings;
+  }
+
+  /** This process's heartbeat; on failure, what the last one said stands (the lease logic copes with that). */
+  private async reportAlive(settings: ClusterSettings): Promise<Beat | null> {
+    const beat = await this.heartbeat.beat(settings).catch((error: unknown) => {
       this.logger.warn(`heartbeat failed: ${errorSummary(error)}`);
       return null;
     });
     if (beat) this.lastBeat = beat;
-    if (!this.config.components.includes('service')) return;
+    return beat;
+  }
+
+  /** Renews the lease, or takes a free one when this node may; returns whether it is primary now. */
+  private async holdOrSeekLease(beat: Beat | null, settings: ClusterSettings): Promise<boolean> {
     const componentId = beat ? beat.serviceComponentId : this.heartbeat.serviceComponentId();
     if (!componentId) {
       this.failover.leaseLost('another process now runs this service component');
-      return;
+      return false;
     }
-    const eligible = this.lastBeat?.eligible ?? false;
-    const primary = await this.failover.renew(componentId, this.settings, {
+    return this.failover.renew(componentId, settings, {
       instanceId: this.heartbeat.instanceId(),
-      mayAcquire: eligible,
+      mayAcquire: this.lastBeat?.eligible ?? false,
     });
-    if (!primary) return;
-    if (this.settings.encryptionCheck === null) await this.recordClusterKey(this.settings);
-    if (!eligible && this.settings.automaticFailover && (await this.eligibleBackupIsLive())) {
-      await this.failover.release(
-        "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
-      );
-      return;
-    }
-    await this.runHealthChecker();
+  }
+
+  /** A primary whose key is not the cluster's hands over to a live eligible backup, when there is one. */
+  private async handOverIfIneligible(beat: Beat | null, settings: ClusterSettings): Promise<boolean> {
+    if ((beat ?? this.lastBeat)?.eligible !== false || !settings.automaticFailover) return false;
+    const backup = await this.servers.hasLiveBackup().catch((error: unknown) => {
+      this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
+      return false;
+    });
+    if (!backup) return false;
+    await this.failover.release(
+      "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
+    );
+    return true;
   }
 
   /**
@@ -106,33 +133,19 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
    * its keys: then it is probably the odd one (an upgraded cluster whose primary happens to be misconfigured)
    * and the check waits for a primary that agrees with the others.
    */
-  private async recordClusterKey(settings: ClusterSettings): Promise<void> {
+  private async recordClusterKey(): Promise<void> {
     try {
       if ((await this.servers.evaluate()).servingNodeLooksOdd) return;
-      await this.heartbeat.recordClusterKeyIfUnset(settings);
+      await this.verification.recordClusterKeyIfUnset();
     } catch (error) {
       this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`);
     }
   }
 
-  private async eligibleBackupIsLive(): Promise<boolean> {
-    return this.servers.hasLiveBackup().catch((error: unknown) => {
-      this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
-      return false;
-    });
-  }
-
   private async runHealthChecker(): Promise<void> {
-    const fence = this.failover.fence();
-    if (!fence) return;
-    const change = this.failover.pendingChange();
-    try {
-      await this.healthChecker.run(fence, change);
-      if (change) this.failover.changeRecorded(change.epoch);
-    } catch (error) {
-      if (error instanceof LeaseLostError) this.failover.leaseLost();
-      else this.logger.warn(`health check failed: ${errorSummary(error)}`);
-    }
+    await this.failover
+      .runAsPrimary((fence, change) => this.healthChecker.run(fence, change))
+      .catch((error: unknown) => this.logger.warn(`health check failed: ${errorSummary(error)}`));
   }
 
   /** Starts a tick at once when the settings revision moved on (see FOLLOW_INTERVAL_MS). */
@@ -188,7 +201,7 @@ export class ServiceLoop implements OnApplicationBootstrap, OnModuleDestroy, Bef
     await this.running;
   }
 
-  /** After the loop has stopped and before the database connection closes. */
+  /** After the schedule has stopped and before the database connection closes. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.failover
       .release()

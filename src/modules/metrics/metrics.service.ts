@@ -3,8 +3,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /**
  * This node's Prometheus metrics. Counters are bumped where things happen (heartbeats, takeovers, HTTP
- * requests); the cluster's state (components by type and status, the primary's epoch) is read at scrape
- * time by the metrics controller. One registry per application instance, so tests can run several.
+ * requests); the cluster's state (components by type and status, the primary's epoch) is set at scrape time
+ * through observeCluster. One registry per application instance, so tests can run several.
  */
 @Injectable()
 export class MetricsService {
@@ -58,4 +58,33 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * The cluster as this node sees it at a scrape, or null when the database could not say: then there are
+   * no component counts at all (stale counts would mislead), only cluster_database_up 0.
+   */
+  observeCluster(state: ClusterState | null, isPrimary: boolean): void {
+    this.isPrimary.set(isPrimary ? 1 : 0);
+    this.components.reset();
+    this.databaseUp.set(state ? 1 : 0);
+    if (!state) return;
+    for (const type of ['web', 'service'] as const) {
+      for (const status of ['ok', 'warning', 'error'] as const) {
+        const count = state.components.filter((c) => c.type === type && c.status === status).length;
+        this.components.set({ type, status }, count);
+      }
+    }
+    this.primaryEpoch.set(state.primaryEpoch);
+  }
+
+  /** The Prometheus text of every metric. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** What the cluster gauges are made of. */
+export interface ClusterState {
+  components: { type: 'web' | 'service'; status: 'ok' | 'warning' | 'error' }[];
+  primaryEpoch: number;
 }

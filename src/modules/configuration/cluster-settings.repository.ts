@@ -1,23 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
-import { EventsRepository } from '../events/events.repository';
+import { insertEventSql } from '../events/event-sql';
 import type { StaleRule } from '../verification/component-checks';
 import type { SettingsValues } from './settings-rules';
 
 export interface ClusterSettingsRecord extends SettingsValues, StaleRule {
   /** grows with every change; a save names the revision it was based on */
   revision: number;
-  /** the cluster's key check: a token only the cluster's encryption key opens; null until the first node set it */
-  encryptionCheck: string | null;
 }
 
 @Injectable()
 export class ClusterSettingsRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly events: EventsRepository,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   /** The single settings row; the first migration inserts it. */
   async findSettings(): Promise<ClusterSettingsRecord> {
@@ -30,7 +25,6 @@ export class ClusterSettingsRepository {
       revision: row.revision,
       changedAtMs: row.changedAtMs === null ? null : Number(row.changedAtMs),
       previousStaleTimeoutSeconds: row.previousStaleTimeoutSeconds,
-      encryptionCheck: row.encryptionCheck,
     };
   }
 
@@ -41,16 +35,6 @@ export class ClusterSettingsRepository {
       select: { revision: true },
     });
     return row.revision;
-  }
-
-  /** The first primary sets the cluster's key check; later calls change nothing. */
-  async setEncryptionCheckIfUnset(token: string): Promise<void> {
-    await this.prisma.whileLocked(() =>
-      this.prisma.client.clusterSettings.updateMany({
-        where: { id: 1, encryptionCheck: null },
-        data: { encryptionCheck: token },
-      }),
-    );
   }
 
   /**
@@ -82,7 +66,7 @@ export class ClusterSettingsRepository {
         FROM clock
         WHERE id = 1 AND revision = ${basedOnRevision}`;
         if (updated !== 1) return false;
-        await tx.$executeRaw(this.events.insertSql(event, null));
+        await tx.$executeRaw(insertEventSql(event, null, now));
         return true;
       }),
     );

@@ -27,11 +27,6 @@ export class ClusterSettingsService {
     return this.repository.findRevision();
   }
 
-  /** Records the cluster's key check, made with the first primary's key; no-op once set. */
-  setEncryptionCheckIfUnset(token: string): Promise<void> {
-    return this.repository.setEncryptionCheckIfUnset(token);
-  }
-
   warnings(values: SettingsValues): string[] {
     return settingsWarnings(values);
   }

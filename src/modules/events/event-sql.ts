@@ -1,0 +1,23 @@
+import { Prisma } from '../../generated/sqlite/client';
+import type { NewEvent } from './event';
+
+/**
+ * The INSERT for one event, timed by the database's clock (`now`), for the transaction of what it
+ * records, whichever repository owns that transaction: the primary's fenced writes stamp their epoch;
+ * administrators' actions have none. A statement, not a provider, so that the event and what it records
+ * are committed together.
+ */
+export function insertEventSql(event: NewEvent, epoch: number | null, now: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO events (occurred_at_ms, kind, server_name, component_id, component_type, actor, epoch, message)
+    VALUES (${now}, ${event.kind}, ${event.serverName ?? null}, ${event.componentId ?? null},
+            ${event.componentType ?? null}, ${event.actor ?? null}, ${epoch === null ? null : BigInt(epoch)}, ${event.message})`;
+}
+
+/** Retention: what is older than the cut-off, or beyond the newest `keep` rows, goes. */
+export function pruneEventsSql(cutoffMs: number, keep: number): Prisma.Sql[] {
+  return [
+    Prisma.sql`DELETE FROM events WHERE occurred_at_ms < ${BigInt(cutoffMs)}`,
+    Prisma.sql`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ${keep}`,
+  ];
+}
