@@ -159,7 +159,7 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       expect(refused.text).toContain('value="ten"');
       expect(refused.text).toContain('value="7"');
       expect(refused.text).toMatch(
-        /id="heartbeat-error">Heartbeat frequency Enter a whole number of seconds\./,
+        /id="heartbeatFrequencySeconds-error">Heartbeat frequency Enter a whole number of seconds\./,
       );
       const tooShort = await agent
         .post('/administration/cluster/configure')

@@ -27,7 +27,7 @@ export class AuthController {
   showLogin(@Req() request: Request, @Res() response: Response, @Query('returnTo') returnTo?: string): void {
     if (signedInUser(request, this.clock.now().getTime()))
       return response.redirect(303, safeReturnTo(returnTo));
-    response.render('auth/login', {
+    response.render('login', {
       title: 'Sign in',
       csrfToken: this.csrf.token(request, response),
       returnTo: safeReturnTo(returnTo),
@@ -44,7 +44,7 @@ export class AuthController {
       ? await this.auth.verifyCredentials(form.value.username, form.value.password)
       : null;
     if (!user) {
-      response.status(form.valid ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST).render('auth/login', {
+      response.status(form.valid ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST).render('login', {
         title: 'Sign in',
         csrfToken: this.csrf.token(request, response),
         returnTo: safeReturnTo(form.value.returnTo),

@@ -12,7 +12,7 @@ export class ClusterSettingsController {
   constructor(private readonly settings: ClusterSettingsService) {}
 
   @Get()
-  @Render('settings/configure')
+  @Render('administration/cluster/configure')
   async show(@Query('saved') saved?: string) {
     const current = await this.settings.get();
     return settingsFormModel({
@@ -27,42 +27,22 @@ export class ClusterSettingsController {
   @Post()
   async save(@Body() body: unknown, @Actor() actor: string, @Res() response: Response): Promise<void> {
     const form = validateForm(SettingsFormDto, body);
-    const entered = {
-      loadBalancing: form.value.loadBalancing === 'on',
-      automaticFailover: form.value.automaticFailover === 'on',
-      heartbeatFrequencySeconds: form.value.heartbeatFrequencySeconds,
-      staleTimeoutSeconds: form.value.staleTimeoutSeconds,
-    };
+    const entered = form.value.entered();
+    const revision = form.value.basedOnRevision();
     const again = (state: Partial<SettingsFormState>, status: number) =>
       response
         .status(status)
         .render(
-          'settings/configure',
+          'administration/cluster/configure',
           settingsFormModel({ values: entered, errors: {}, warnings: [], ...state } as SettingsFormState),
         );
 
-    if (!form.valid)
-      return again(
-        { errors: form.errors, revision: Number(form.value.revision) || 0 },
-        HttpStatus.BAD_REQUEST,
-      );
+    if (!form.valid) return again({ errors: form.errors, revision }, HttpStatus.BAD_REQUEST);
     try {
-      await this.settings.update({
-        values: {
-          loadBalancing: entered.loadBalancing,
-          automaticFailover: entered.automaticFailover,
-          heartbeatFrequencySeconds: Number(entered.heartbeatFrequencySeconds),
-          staleTimeoutSeconds: Number(entered.staleTimeoutSeconds),
-        },
-        basedOnRevision: Number(form.value.revision),
-        actor,
-      });
+      await this.settings.update({ values: form.value.values(), basedOnRevision: revision, actor });
     } catch (error) {
       if (error instanceof SettingsInvalidError) {
-        return again(
-          { errors: error.fieldErrors, revision: Number(form.value.revision) },
-          HttpStatus.BAD_REQUEST,
-        );
+        return again({ errors: error.fieldErrors, revision }, HttpStatus.BAD_REQUEST);
       }
       if (error instanceof SettingsConflictError) {
         // Shown with what this person entered and the revision now current: saving again is a deliberate choice.

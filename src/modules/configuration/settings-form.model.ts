@@ -1,15 +1,16 @@
+import type { EnteredSettings } from './dto/settings-form.dto';
 import { describeDuration } from '../../common/format';
 import type { SettingsField, SettingsValues } from './settings-rules';
-import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_STALE_TIMEOUT_SECONDS } from './settings-rules';
+import {
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_STALE_TIMEOUT_SECONDS,
+  HEARTBEAT_RANGE,
+  STALE_TIMEOUT_RANGE,
+} from './settings-rules';
 
 export interface SettingsFormState {
   /** As saved, or as entered (numbers as typed) when the form comes back with messages. */
-  values: {
-    loadBalancing: boolean;
-    automaticFailover: boolean;
-    heartbeatFrequencySeconds: number | string;
-    staleTimeoutSeconds: number | string;
-  };
+  values: EnteredSettings;
   revision: number;
   errors: Partial<Record<SettingsField | string, string>>;
   warnings: string[];
@@ -22,7 +23,10 @@ export function settingsFormModel(state: SettingsFormState) {
     title: 'Configure the cluster',
     ...state,
     hasErrors: Object.keys(state.errors).length > 0,
-    defaults: { heartbeat: DEFAULT_HEARTBEAT_SECONDS, staleTimeout: DEFAULT_STALE_TIMEOUT_SECONDS },
+    help: {
+      heartbeat: `From ${HEARTBEAT_RANGE.min} to ${HEARTBEAT_RANGE.max}; default ${DEFAULT_HEARTBEAT_SECONDS}.`,
+      staleTimeout: `From ${STALE_TIMEOUT_RANGE.min} to ${STALE_TIMEOUT_RANGE.max} and at least three heartbeats; default ${DEFAULT_STALE_TIMEOUT_SECONDS}.`,
+    },
     conflict: state.conflict && {
       message: state.conflict.message,
       current: {

@@ -8,7 +8,7 @@ export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Get()
-  @Render('events/list')
+  @Render('administration/cluster/events')
   async list(@Query() query: EventsPageQueryDto) {
     return { title: 'Cluster events', ...eventsPageModel(await this.events.page(query.page ?? 1)) };
   }

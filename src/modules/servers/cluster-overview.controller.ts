@@ -25,7 +25,7 @@ export class ClusterOverviewController {
   }
 
   @Get('administration/cluster')
-  @Render('servers/cluster-overview')
+  @Render('administration/cluster/index')
   async clusterOverview() {
     const [overview, recent] = await Promise.all([this.servers.overview(), this.events.newest(5)]);
     const warnings = this.settings.warnings(overview.report.configuration);

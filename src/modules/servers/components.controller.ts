@@ -16,10 +16,11 @@ import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
 import { ComponentConflictError } from './components.errors';
 import { ComponentsService } from './components.service';
+import { addFormModel, enteredValues, removalPageModel } from './components-form.model';
 import { AddComponentDto } from './dto/add-component.dto';
 
-const FORM_VIEW = 'servers/add-component';
-const CONFIRM_VIEW = 'servers/remove-component';
+const FORM_VIEW = 'administration/cluster/components/add';
+const CONFIRM_VIEW = 'administration/cluster/components/remove';
 
 @Controller('administration/cluster/components')
 export class ComponentsController {
@@ -46,7 +47,7 @@ export class ComponentsController {
       await this.components.add(form.value, actor);
     } catch (error) {
       if (error instanceof ComponentConflictError)
-        return again({ [error.field]: error.message.replace(/^\w+: /, '') }, HttpStatus.CONFLICT);
+        return again({ [error.field]: error.detail }, HttpStatus.CONFLICT);
       throw error;
     }
     setFlash(
@@ -59,7 +60,7 @@ export class ComponentsController {
   @Get(':id/remove')
   @Render(CONFIRM_VIEW)
   async confirmRemoval(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
-    return { title: 'Remove a component', ...(await this.components.previewRemoval(id)) };
+    return removalPageModel(await this.components.previewRemoval(id));
   }
 
   @Post(':id/remove')
@@ -72,11 +73,9 @@ export class ComponentsController {
   ): Promise<void> {
     if ((body as Record<string, unknown> | undefined)?.confirm !== 'yes') {
       const preview = await this.components.previewRemoval(id);
-      response.status(HttpStatus.BAD_REQUEST).render(CONFIRM_VIEW, {
-        title: 'Remove a component',
-        ...preview,
-        error: 'Confirm the removal with the button below.',
-      });
+      response
+        .status(HttpStatus.BAD_REQUEST)
+        .render(CONFIRM_VIEW, removalPageModel(preview, 'Confirm the removal with the button below.'));
       return;
     }
     const removed = await this.components.remove(id, actor);
@@ -86,25 +85,4 @@ export class ComponentsController {
     );
     response.redirect(303, '/administration/cluster');
   }
-}
-
-function addFormModel(values: Record<string, string>, errors: Record<string, string>) {
-  return {
-    title: 'Add a component by hand',
-    values,
-    errors,
-    hasErrors: Object.keys(errors).length > 0,
-    typeChecked: { web: values.type === 'web', service: values.type === 'service' },
-  };
-}
-
-/** What the person typed, as text, to show the form again (never re-interpreted). */
-function enteredValues(body: unknown): Record<string, string> {
-  const values: Record<string, string> = {};
-  if (typeof body !== 'object' || body === null) return values;
-  for (const field of ['serverName', 'os', 'ipAddress', 'type', 'version']) {
-    const value = (body as Record<string, unknown>)[field];
-    if (typeof value === 'string') values[field] = value.slice(0, 1000);
-  }
-  return values;
 }

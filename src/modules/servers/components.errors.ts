@@ -6,12 +6,15 @@ export class ComponentNotFoundError extends NotFoundException {
   }
 }
 
-/** A manual addition that clashes with what is there; `field` is the form field the message belongs beside. */
+/**
+ * A manual addition that clashes with what is there: `field` is the form field the `detail` belongs beside
+ * on the page; the API's message names the field.
+ */
 export class ComponentConflictError extends ConflictException {
   constructor(
     readonly field: 'type' | 'os' | 'ipAddress',
-    message: string,
+    readonly detail: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${detail}`);
   }
 }

@@ -104,13 +104,10 @@ function consequencesOf(
   const live = target.checks.heartbeat === 'ok';
   if (component.addedManually) {
     said.push('It was added by hand and never sends a heartbeat: once removed, it does not come back.');
-  } else if (live && component.type === 'service') {
+  } else if (live) {
+    // Every process reports all its components each heartbeat period, web ones included.
     said.push(
       `Its node is still running: it registers again at its next heartbeat (within ${describeDuration(heartbeatSeconds)}). To take the server out for good, stop its node first.`,
-    );
-  } else if (live) {
-    said.push(
-      'Its node is still running: it registers again at the next web request that reaches it. To take the server out for good, stop its node first.',
     );
   } else {
     said.push('Its node has stopped sending heartbeats; if it starts again, it registers again.');

@@ -1,4 +1,5 @@
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import type { SettingsValues } from '../settings-rules';
 
 const WHOLE_SECONDS = /^\s*\d{1,9}\s*$/;
 
@@ -23,4 +24,37 @@ export class SettingsFormDto {
   @IsString({ message: 'The form is missing its revision; reload the page.' })
   @Matches(/^\d{1,9}$/, { message: 'The form is missing its revision; reload the page.' })
   revision: string;
+
+  /** What the person entered, to show the form again: ticked boxes as booleans, numbers as typed. */
+  entered(): EnteredSettings {
+    return {
+      loadBalancing: this.loadBalancing === 'on',
+      automaticFailover: this.automaticFailover === 'on',
+      heartbeatFrequencySeconds: this.heartbeatFrequencySeconds,
+      staleTimeoutSeconds: this.staleTimeoutSeconds,
+    };
+  }
+
+  /** The revision the form was based on (0 when it is missing or garbled: the save then fails on it). */
+  basedOnRevision(): number {
+    return Number(this.revision) || 0;
+  }
+
+  /** The settings a valid form asks for. */
+  values(): SettingsValues {
+    return {
+      loadBalancing: this.loadBalancing === 'on',
+      automaticFailover: this.automaticFailover === 'on',
+      heartbeatFrequencySeconds: Number(this.heartbeatFrequencySeconds),
+      staleTimeoutSeconds: Number(this.staleTimeoutSeconds),
+    };
+  }
+}
+
+/** The form's values as the page shows them again. */
+export interface EnteredSettings {
+  loadBalancing: boolean;
+  automaticFailover: boolean;
+  heartbeatFrequencySeconds: number | string;
+  staleTimeoutSeconds: number | string;
 }
