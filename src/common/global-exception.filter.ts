@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { isApiRequest } from './request-kind';
-import { LoginRequiredException } from '../modules/auth/login-required.exception';
+import { LoginRequiredException } from './login-required.exception';
 import { databaseTrouble, DatabaseUnavailableError } from './database-errors';
 import { errorSummary } from './error-summary';
 

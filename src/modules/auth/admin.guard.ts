@@ -7,7 +7,7 @@ import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import { API_KEY_HEADER, isApiRequest } from '../../common/request-kind';
 import { setActor } from './actor.decorator';
-import { LoginRequiredException } from './login-required.exception';
+import { LoginRequiredException } from '../../common/login-required.exception';
 import { IS_PUBLIC } from './public.decorator';
 import { signedInUser } from './session';
 
