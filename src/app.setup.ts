@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import compression from 'compression';
 import cookieParser from 'cookie-parser';
 import cookieSession from 'cookie-session';
 import express from 'express';
@@ -13,6 +14,8 @@ import { requireContentType } from './common/content-type.middleware';
 import { mostBasicMessage } from './common/form-validation';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
 import { KeyCrypto } from './modules/verification/key-crypto';
+import type { AppConfig } from './modules/environment/app-config';
+import { APP_CONFIG } from './modules/environment/environment.tokens';
 
 const ROOT = join(__dirname, '..');
 const VIEWS = join(ROOT, 'views');
@@ -32,6 +35,8 @@ export function configureApp(app: NestExpressApplication): void {
       strictTransportSecurity: false,
     }),
   );
+  // Pages and JSON shrink several times over; bodies under 1 KB (health checks) are left as they are.
+  app.use(compression());
   app.useStaticAssets(join(ROOT, 'public'), { prefix: '/static/', maxAge: '1h' });
   app.use('/login', loginRateLimit());
   app.use(requireContentType);
@@ -62,12 +67,14 @@ export function configureApp(app: NestExpressApplication): void {
         ),
     }),
   );
-  configureViews(app);
+  configureViews(app, app.get<AppConfig>(APP_CONFIG));
 }
 
-function configureViews(app: NestExpressApplication): void {
+function configureViews(app: NestExpressApplication, config: AppConfig): void {
   app.setBaseViewsDir(VIEWS);
   app.setViewEngine('hbs');
+  // Without it, Express reads and compiles every template on every request unless NODE_ENV=production.
+  app.set('view cache', config.viewCache);
   app.set('view options', { layout: 'layouts/main' });
   // Registered synchronously (hbs.registerPartials reads the folder asynchronously).
   const partials = join(VIEWS, 'partials');

@@ -7,7 +7,14 @@ import { HealthCheckerRepository } from '../../src/modules/health-checker/health
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { ServersRepository } from '../../src/modules/servers/servers.repository';
 import { seedServer } from '../support/seed';
-import { API_KEY, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import {
+  AdvancingClock,
+  API_KEY,
+  randomKeys,
+  signedInAgent,
+  startTestApp,
+  TestApp,
+} from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
 const TIMEOUT_MS = 60_000;
@@ -171,10 +178,11 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
 describe.each(databaseKinds())('the health checker on %s', (kind) => {
   let database: TestDatabase;
   let node: TestApp;
+  const clock = new AdvancingClock();
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'primary-node' } });
+    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'primary-node' }, clock });
   });
 
   afterAll(async () => {
@@ -255,11 +263,14 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     await agent.get('/administration/cluster/events?page=abc').expect(400);
   });
 
-  it('removes events older than the retention period at its next run', async () => {
+  it('removes events older than the retention period, at most once a minute', async () => {
     const prisma = node.app.get(PrismaService).client;
     const old = await prisma.event.create({
       data: { occurredAtMs: 1_000n, kind: 'component-stale', message: 'from long ago' },
     });
+    await tick();
+    expect(await prisma.event.findUnique({ where: { id: old.id } })).not.toBeNull();
+    clock.offsetMs += 60_000;
     await tick();
     expect(await prisma.event.findUnique({ where: { id: old.id } })).toBeNull();
     expect(await prisma.event.count()).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
+import { Clock } from '../../src/common/clock';
 import { configureApp } from '../../src/app.setup';
 import { AppConfig, loadAppConfig } from '../../src/modules/environment/app-config';
 import { NodeKeys } from '../../src/modules/environment/node-keys';
@@ -26,7 +27,7 @@ export function randomKeys(): NodeKeys {
 /** The real application, built and configured exactly as main.ts does, on a test database. */
 export async function startTestApp(
   database: TestDatabase,
-  options: { env?: Record<string, string>; keys?: NodeKeys } = {},
+  options: { env?: Record<string, string>; keys?: NodeKeys; clock?: Clock } = {},
 ): Promise<TestApp> {
   const config = loadAppConfig(
     {
@@ -40,10 +41,13 @@ export async function startTestApp(
     { hostname: 'test-host', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
   );
   const keys = options.keys ?? randomKeys();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, keys), {
-    bodyParser: false,
-    logger: ['error'],
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, keys, options.clock),
+    {
+      bodyParser: false,
+      logger: ['error'],
+    },
+  );
   configureApp(app);
   await app.init();
   return { app, config, keys, http: app.getHttpServer(), close: () => app.close() };
@@ -65,4 +69,13 @@ export async function signedInAgent(target: TestApp, password = ADMIN_PASSWORD) 
     .send({ _csrf: csrfTokenIn(page.text), username: 'Admin', password })
     .expect(303);
   return agent;
+}
+
+/** The real clock, with a monotonic offset a test can move forward (wall time and the database are untouched). */
+export class AdvancingClock extends Clock {
+  offsetMs = 0;
+
+  override monotonicMs(): number {
+    return super.monotonicMs() + this.offsetMs;
+  }
 }

@@ -34,8 +34,15 @@ describe('loadAppConfig', () => {
       machineKeyHex: undefined,
       adminUsername: 'Admin',
       logLevel: 'info',
+      viewCache: true,
       version: '1.2.3',
     });
+  });
+
+  it('keeps compiled templates whatever NODE_ENV is, except in the development watch mode', () => {
+    expect(loadAppConfig({ NODE_ENV: 'production' }, host).viewCache).toBe(true);
+    expect(loadAppConfig({ NODE_ENV: 'staging' }, host).viewCache).toBe(true);
+    expect(loadAppConfig({ NODE_ENV: 'development' }, host).viewCache).toBe(false);
   });
 
   it('reads every variable it is given', () => {

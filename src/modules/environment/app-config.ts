@@ -26,6 +26,11 @@ export interface AppConfig {
   adminPassword: string | undefined;
   apiKey: string | undefined;
   logLevel: LogLevel;
+  /**
+   * Compiled templates are kept, whatever NODE_ENV says, except in the development watch mode
+   * (NODE_ENV=development, as `npm run start:dev` sets it), where a changed template shows at once.
+   */
+  viewCache: boolean;
   version: string;
 }
 
@@ -91,6 +96,7 @@ const schema = z.object({
   LOG_LEVEL: z
     .enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' })
     .default('info'),
+  NODE_ENV: z.string().optional(),
 });
 
 const ECHOED = new Set([
@@ -132,6 +138,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     adminPassword: values.ADMIN_PASSWORD,
     apiKey: values.API_KEY,
     logLevel: values.LOG_LEVEL,
+    viewCache: values.NODE_ENV !== 'development',
     version: host.version,
   };
 }

@@ -19,14 +19,15 @@ export class HealthCheckerRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Records what changed, the events that say so (stamped with the primary's epoch) and the retention of
-   * the history, all or nothing, and only while `fence` still holds the lease (else LeaseLostError).
+   * Records what changed, the events that say so (stamped with the primary's epoch) and, when given, the
+   * retention of the history, all or nothing, and only while `fence` still holds the lease (else
+   * LeaseLostError).
    */
   async recordObservations(
     fence: Fence,
     observations: Observation[],
     events: NewEvent[],
-    retention: { cutoffMs: number; keep: number },
+    retention: { cutoffMs: number; keep: number } | null,
   ): Promise<void> {
     const now = this.prisma.nowMsSql();
     await this.prisma.whileLocked(
@@ -40,8 +41,10 @@ export class HealthCheckerRepository {
               WHERE id = ${seen.componentId}`;
           }
           for (const event of events) await tx.$executeRaw(insertEventSql(event, fence.epoch, now));
-          for (const statement of pruneEventsSql(retention.cutoffMs, retention.keep))
-            await tx.$executeRaw(statement);
+          if (retention) {
+            for (const statement of pruneEventsSql(retention.cutoffMs, retention.keep))
+              await tx.$executeRaw(statement);
+          }
         }),
       HEARTBEAT_LOCK_BUDGET_MS,
     );

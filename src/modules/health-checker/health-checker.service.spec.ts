@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Clock } from '../../common/clock';
 import type { NewEvent } from '../events/event';
 import type { Fence } from '../failover/lease';
 import type { ComponentRecord } from '../servers/servers.repository';
@@ -47,16 +48,24 @@ function evaluated(
 
 describe('HealthCheckerService', () => {
   let components: EvaluatedComponent[];
-  let written: { observations: Observation[]; events: NewEvent[] }[];
+  let written: { observations: Observation[]; events: NewEvent[]; pruned: boolean }[];
+  let clock: { ms: number; monotonicMs(): number };
   let sut: HealthCheckerService;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
     written = [];
+    clock = {
+      ms: 0,
+      monotonicMs() {
+        return this.ms;
+      },
+    };
     const module = await Test.createTestingModule({
       providers: [
         HealthCheckerService,
+        { provide: Clock, useValue: clock },
         {
           provide: ServersService,
           useValue: {
@@ -66,8 +75,12 @@ describe('HealthCheckerService', () => {
         {
           provide: HealthCheckerRepository,
           useValue: {
-            recordObservations: async (_fence: Fence, observations: Observation[], events: NewEvent[]) =>
-              void written.push({ observations, events }),
+            recordObservations: async (
+              _fence: Fence,
+              observations: Observation[],
+              events: NewEvent[],
+              retention: object | null,
+            ) => void written.push({ observations, events, pruned: retention !== null }),
           },
         },
       ],
@@ -131,6 +144,15 @@ describe('HealthCheckerService', () => {
       evaluated('m-service', { heartbeat: 'stale' }, { addedManually: true, observedHeartbeat: null }),
     ];
     await sut.run(FENCE, null);
-    expect(written[0]).toEqual({ observations: [], events: [] });
+    expect(written[0]).toMatchObject({ observations: [], events: [] });
+  });
+
+  it('prunes the history at the first run and then at most once a minute', async () => {
+    components = [];
+    for (const atMs of [0, 30_000, 59_999, 60_000, 61_000]) {
+      clock.ms = atMs;
+      await sut.run(FENCE, null);
+    }
+    expect(written.map((run) => run.pruned)).toEqual([true, false, false, true, false]);
   });
 });

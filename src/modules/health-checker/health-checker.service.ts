@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
 import { describeDuration } from '../../common/format';
 import type { NewEvent } from '../events/event';
 import type { PrimaryChange } from '../failover/failover.service';
@@ -10,6 +11,8 @@ import { HealthCheckerRepository, Observation } from './health-checker.repositor
 /** Events older than this are removed, and never more than EVENTS_KEPT are kept. */
 export const EVENT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export const EVENTS_KEPT = 10_000;
+/** Pruning deletes nothing almost every time: once a minute is plenty against a 30-day window. */
+export const PRUNE_EVERY_MS = 60_000;
 
 /**
  * The primary's scheduled check: it evaluates every component against the settings, records each change
@@ -20,9 +23,12 @@ export const EVENTS_KEPT = 10_000;
 export class HealthCheckerService {
   private readonly logger = new Logger(HealthCheckerService.name);
 
+  private lastPrunedAtMs = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly servers: ServersService,
     private readonly repository: HealthCheckerRepository,
+    private readonly clock: Clock,
   ) {}
 
   async run(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
@@ -44,10 +50,14 @@ export class HealthCheckerService {
           duplicate: evaluated.duplicate !== null,
         });
     }
-    await this.repository.recordObservations(fence, observations, newEvents, {
-      cutoffMs: evaluation.nowMs - EVENT_RETENTION_MS,
-      keep: EVENTS_KEPT,
-    });
+    const pruneNow = this.clock.monotonicMs() - this.lastPrunedAtMs >= PRUNE_EVERY_MS;
+    await this.repository.recordObservations(
+      fence,
+      observations,
+      newEvents,
+      pruneNow ? { cutoffMs: evaluation.nowMs - EVENT_RETENTION_MS, keep: EVENTS_KEPT } : null,
+    );
+    if (pruneNow) this.lastPrunedAtMs = this.clock.monotonicMs();
     for (const event of newEvents) this.logger.log(`event: ${event.message}`);
   }
 }

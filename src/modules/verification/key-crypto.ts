@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { NodeKeys } from '../environment/node-keys';
 
+/** Two tokens per component: room for a few thousand servers. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 const PLAINTEXT = Buffer.from('cluster-overview key verification v1');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -46,6 +49,8 @@ export class KeyCrypto {
   private readonly machineTokenKey: Buffer;
   readonly sessionSigningSecret: string;
   readonly csrfSecret: string;
+  private readonly encryptionResults = new LRUCache<string, boolean>({ max: VERIFIED_TOKENS_KEPT });
+  private readonly machineResults = new LRUCache<string, boolean>({ max: VERIFIED_TOKENS_KEPT });
 
   constructor(keys: NodeKeys) {
     this.encryptionTokenKey = derive(keys.encryptionKey, 'encryption-token');
@@ -63,10 +68,24 @@ export class KeyCrypto {
   }
 
   opensEncryptionToken(token: string | null): boolean {
-    return opens(this.encryptionTokenKey, token);
+    return this.opensCached(this.encryptionResults, this.encryptionTokenKey, token);
   }
 
   opensMachineToken(token: string | null): boolean {
-    return opens(this.machineTokenKey, token);
+    return this.opensCached(this.machineResults, this.machineTokenKey, token);
+  }
+
+  /**
+   * A token never changes while its component stays registered (a new registration makes a new token), and
+   * the answer depends only on the token and this node's key: so each token is decrypted once, and a page or
+   * a health check in the steady state decrypts nothing. Bounded, as tokens come and go.
+   */
+  private opensCached(results: LRUCache<string, boolean>, key: Buffer, token: string | null): boolean {
+    if (!token) return false;
+    const known = results.get(token);
+    if (known !== undefined) return known;
+    const answer = opens(key, token);
+    results.set(token, answer);
+    return answer;
   }
 }
