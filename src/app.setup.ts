@@ -10,6 +10,7 @@ import helmet from 'helmet';
 import Keygrip from 'keygrip';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkBodyShape } from './common/body-shape.middleware';
 import { requireContentType } from './common/content-type.middleware';
 import { mostBasicMessage } from './common/form-validation';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
@@ -42,6 +43,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(requireContentType);
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(checkBodyShape);
   app.use(cookieParser());
   app.use(
     cookieSession({

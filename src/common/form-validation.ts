@@ -24,7 +24,16 @@ export function validateForm<T extends object>(dto: ClassConstructor<T>, body: u
 }
 
 /** A missing or mistyped value fails every rule; name what is most basic (present, right type) first. */
-const BASIC_FIRST = ['isDefined', 'isNotEmpty', 'isString', 'isInt', 'isBoolean', 'isIn', 'isEnum'];
+const BASIC_FIRST = [
+  'isDefined',
+  'isNotEmpty',
+  'isString',
+  'isInt',
+  'isBoolean',
+  'isIn',
+  'isEnum',
+  'maxLength',
+];
 
 export function mostBasicMessage(constraints: Record<string, string>): string | undefined {
   const basic = BASIC_FIRST.find((name) => constraints[name] !== undefined);

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
+import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
@@ -59,7 +60,160 @@ const login = (context: Context, fields: Record<string, string>) =>
     .type('form')
     .send({ _csrf: context.anonymousCsrf, ...fields });
 
+/** A JSON body sent as written, so that it can hold what JSON.stringify would not produce. */
+const rawJson = (context: Context, method: 'put' | 'post', path: string, json: string) =>
+  (method === 'put' ? request(context.http).put(path) : request(context.http).post(path))
+    .set('X-ApiKey', API_KEY)
+    .set('Content-Type', 'application/json')
+    .send(json);
+const NESTED_2000 = `${'['.repeat(2000)}${']'.repeat(2000)}`;
+
+/** Hostile text in every text field of every form and API body: control characters and names that deceive. */
+const HOSTILE_TEXT: BadInput[] = [
+  ...(['serverName', 'os', 'ipAddress', 'version'] as const).flatMap((field) => [
+    {
+      name: `add form: a NUL byte in ${field}`,
+      send: (c: Context) => addForm(c, { [field]: `ab\u0000c` }),
+      status: 400,
+      says: field,
+    },
+    {
+      name: `add API: a NUL byte in ${field}`,
+      send: (c: Context) => addApi(c, { ...goodComponent, [field]: `ab\u0000c` }),
+      status: 400,
+      says: field,
+    },
+  ]),
+  {
+    name: 'sign-in form: a NUL byte in the user name',
+    send: (c) => login(c, { username: 'Ad\u0000min', password: 'whatever' }),
+    status: 400,
+    says: 'The user name must not contain control characters',
+  },
+  {
+    name: 'sign-in form: a NUL byte in the password',
+    send: (c) => login(c, { username: 'Admin', password: 'pass\u0000word' }),
+    status: 400,
+    says: 'The password must not contain control characters',
+  },
+  {
+    name: 'sign-in form: a NUL byte in returnTo',
+    send: (c) => login(c, { username: 'Admin', password: 'x', returnTo: '/administration\u0000' }),
+    status: 400,
+    says: 'returnTo must not contain control characters',
+  },
+  {
+    name: 'settings form: a NUL byte in the heartbeat',
+    send: (c) => settingsForm(c, { heartbeatFrequencySeconds: '1\u00000' }),
+    status: 400,
+    says: 'Enter a whole number of seconds.',
+  },
+  {
+    name: 'add API: a server name of zero-width characters only',
+    send: (c) => addApi(c, { ...goodComponent, serverName: '\u200b\u200c\u200d\ufeff' }),
+    status: 400,
+    says: 'serverName must contain a visible character',
+  },
+  {
+    name: 'add form: a server name with a right-to-left override',
+    send: (c) => addForm(c, { serverName: 'node-\u202egnp.exe' }),
+    status: 400,
+    says: 'serverName must not contain characters that reorder text',
+  },
+  {
+    name: 'add API: a server name with a line separator (U+2028)',
+    send: (c) => addApi(c, { ...goodComponent, serverName: 'node-1\u2028node-2' }),
+    status: 400,
+    says: 'serverName must not contain characters that reorder text or break lines',
+  },
+  {
+    name: 'add API: an operating system with a lone surrogate',
+    send: (c) =>
+      rawJson(
+        c,
+        'post',
+        '/api/cluster/components',
+        JSON.stringify({ ...goodComponent }).replace('"Linux"', '"Linux \\ud800"'),
+      ),
+    status: 400,
+    says: 'os must not contain an unpaired surrogate character',
+  },
+  {
+    name: 'add API: version "banana"',
+    send: (c) => addApi(c, { ...goodComponent, version: 'banana' }),
+    status: 400,
+    says: 'version must be a semantic version such as 1.2.0',
+  },
+  {
+    name: 'add API: version "1.2" (not three numbers)',
+    send: (c) => addApi(c, { ...goodComponent, version: '1.2' }),
+    status: 400,
+    says: 'version must be a semantic version',
+  },
+];
+
+/** Bodies whose shape is the attack: deep nesting, and keys that mean something to JavaScript objects. */
+const HOSTILE_SHAPES: BadInput[] = [
+  {
+    name: 'settings API: 2,000 levels of nested arrays',
+    send: (c) => rawJson(c, 'put', '/api/cluster/settings', NESTED_2000),
+    status: 400,
+    says: 'The body is nested too deeply (more than 32 levels).',
+  },
+  {
+    name: 'add API: 2,000 levels of nested objects in a field',
+    send: (c) =>
+      rawJson(
+        c,
+        'post',
+        '/api/cluster/components',
+        `{"serverName":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`,
+      ),
+    status: 400,
+    says: 'nested too deeply',
+  },
+  {
+    name: 'settings API: 33 levels of nesting',
+    send: (c) => rawJson(c, 'put', '/api/cluster/settings', `${'['.repeat(33)}${']'.repeat(33)}`),
+    status: 400,
+    says: 'nested too deeply',
+  },
+  {
+    name: 'settings API: a __proto__ key',
+    send: (c) =>
+      rawJson(c, 'put', '/api/cluster/settings', '{"__proto__":{"loadBalancing":true},"loadBalancing":true}'),
+    status: 400,
+    says: '__proto__ is not an allowed field',
+  },
+  {
+    name: 'add API: a constructor key',
+    send: (c) =>
+      rawJson(
+        c,
+        'post',
+        '/api/cluster/components',
+        JSON.stringify({ ...goodComponent, constructor: { name: 'x' } }),
+      ),
+    status: 400,
+    says: 'constructor is not an allowed field',
+  },
+  {
+    name: 'add API: a __proto__ key inside a field',
+    send: (c) =>
+      rawJson(
+        c,
+        'post',
+        '/api/cluster/components',
+        `{"serverName":{"__proto__":{"admin":true}},"os":"Linux"}`,
+      ),
+    status: 400,
+    says: 'serverName.__proto__ is not an allowed field',
+  },
+];
+
 const CASES: BadInput[] = [
+  ...HOSTILE_TEXT,
+  ...HOSTILE_SHAPES,
   // Sign-in form
   {
     name: 'login without a user name',
@@ -354,7 +508,7 @@ const CASES: BadInput[] = [
     name: 'add form: version with a space',
     send: (c) => addForm(c, { version: '1 0' }),
     status: 400,
-    says: 'version must look like 1.2.3',
+    says: 'version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add form: 51-character version',
@@ -415,7 +569,7 @@ const CASES: BadInput[] = [
     name: 'add API: markup as a version',
     send: (c) => addApi(c, { ...goodComponent, version: '<script>alert(1)</script>' }),
     status: 400,
-    says: 'version must look like 1.2.3',
+    says: 'version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add API: a duplicate component',
@@ -529,8 +683,10 @@ describe.each(databaseKinds())('bad input on %s', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    // Web only, so that no background heartbeat writes while the snapshots are compared.
     node = await startTestApp(database, { env: { CLUSTER_COMPONENTS: 'web' } });
+    // Web only, and the heartbeat schedule stopped: every process reports its presence each period, and
+    // the snapshots below must see only what the requests did.
+    await node.app.get(HeartbeatScheduler).onModuleDestroy();
     context.http = node.http;
     context.agent = await signedInAgent(node);
     await addApi(context, { ...goodComponent, serverName: 'existing', ipAddress: '10.5.5.5' }).expect(201);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock';
 import { validateForm } from '../../common/form-validation';
+import { controlCharacterProblem } from '../../common/text-rules';
 import { AuthService } from './auth.service';
 import { CsrfService } from './csrf.service';
 import { LoginDto } from './dto/login.dto';
@@ -10,8 +11,11 @@ import { Public } from './public.decorator';
 import { SESSION_LIFETIME_MS, sessionOf, signedInUser } from './session';
 
 /** Only local paths are followed after sign-in, so the login page cannot be used to send people elsewhere. */
+/** A path on this site to go back to after signing in; anything else (another site, control characters) goes home. */
 export function safeReturnTo(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/administration';
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) && controlCharacterProblem(value) === null
+    ? value
+    : '/administration';
 }
 
 @Controller()
@@ -48,8 +52,14 @@ export class AuthController {
         title: 'Sign in',
         csrfToken: this.csrf.token(request, response),
         returnTo: safeReturnTo(form.value.returnTo),
-        values: { username: typeof form.value.username === 'string' ? form.value.username : '' },
-        errors: form.valid ? { form: 'Wrong user name or password.' } : form.errors,
+        // What was refused is not shown again (a control character has no place in the page either).
+        values: {
+          username:
+            typeof form.value.username === 'string' && !form.errors.username ? form.value.username : '',
+        },
+        errors: form.valid
+          ? { form: 'Wrong user name or password.' }
+          : { ...form.errors, form: form.errors.returnTo },
       });
       return;
     }

@@ -39,6 +39,13 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('refuses a server name that would deceive on the page, and normalizes the rest', () => {
+    for (const name of ['\u200b\u200b', 'node-\u202e1', 'a\u2028b']) {
+      expect(() => loadAppConfig({ CLUSTER_SERVER_NAME: name }, host)).toThrow(/^CLUSTER_SERVER_NAME: /);
+    }
+    expect(loadAppConfig({ CLUSTER_SERVER_NAME: ' Cafe\u0301 ' }, host).serverName).toBe('Café');
+  });
+
   it('keeps compiled templates whatever NODE_ENV is, except in the development watch mode', () => {
     expect(loadAppConfig({ NODE_ENV: 'production' }, host).viewCache).toBe(true);
     expect(loadAppConfig({ NODE_ENV: 'staging' }, host).viewCache).toBe(true);

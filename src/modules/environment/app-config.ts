@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { nameProblem } from '../../common/text-rules';
 import { ConfigError } from './config-error';
 
 export type ComponentType = 'web' | 'service';
@@ -63,9 +64,16 @@ const schema = z.object({
     .default('file:./data/cluster.db'),
   CLUSTER_SERVER_NAME: z
     .string()
-    .max(100, 'must be at most 100 characters')
-    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-    .regex(/^[^\x00-\x1f]+$/, 'must not contain control characters')
+    .transform((value) => value.normalize('NFC').trim())
+    .pipe(
+      z
+        .string()
+        .max(100, 'must be at most 100 characters')
+        .superRefine((value, ctx) => {
+          const problem = nameProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    )
     .optional(),
   CLUSTER_COMPONENTS: z
     .string()
