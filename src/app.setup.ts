@@ -28,8 +28,11 @@ const VIEWS = join(ROOT, 'views');
  */
 export function configureApp(app: NestExpressApplication): void {
   const crypto = app.get(KeyCrypto);
+  const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For to believe: nobody's unless TRUST_PROXY names the proxies (else any client could
+  // claim a new address with every request and never meet the login rate limit).
+  app.set('trust proxy', config.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
@@ -69,7 +72,7 @@ export function configureApp(app: NestExpressApplication): void {
         ),
     }),
   );
-  configureViews(app, app.get<AppConfig>(APP_CONFIG));
+  configureViews(app, config);
 }
 
 function configureViews(app: NestExpressApplication, config: AppConfig): void {

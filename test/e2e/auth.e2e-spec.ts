@@ -205,6 +205,48 @@ describe('sign-in attempts', () => {
       const limited = await attempt(ADMIN_PASSWORD).expect(429);
       expect(limited.text).toContain('Too many failed sign-in attempts');
       expect(limited.headers['ratelimit-policy']).toBeDefined();
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await node.close();
+      await database.drop();
+    }
+  });
+
+  /** 15 wrong passwords from one client, each claiming another address in X-Forwarded-For. */
+  const wrongPasswordsWithNewAddresses = async (node: TestApp) => {
+    const agent = request.agent(node.http);
+    const csrf = csrfTokenIn((await agent.get('/login').expect(200)).text);
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i += 1) {
+      const answer = await agent
+        .post('/login')
+        .set('X-Forwarded-For', `203.0.113.${i + 1}`)
+        .type('form')
+        .send({ _csrf: csrf, username: 'Admin', password: `guess-${i}` });
+      statuses.push(answer.status);
+    }
+    return statuses;
+  };
+
+  it('cannot be dodged with a new X-Forwarded-For each time: nobody is trusted to set it by default', async () => {
+    const database = await createTestDatabase('sqlite');
+    const node = await startTestApp(database);
+    try {
+      expect(await wrongPasswordsWithNewAddresses(node)).toEqual([
+        ...Array(10).fill(401),
+        ...Array(5).fill(429),
+      ]);
+    } finally {
+      await node.close();
+      await database.drop();
+    }
+  });
+
+  it('counts by the forwarded address when TRUST_PROXY names the proxy in front', async () => {
+    const database = await createTestDatabase('sqlite');
+    const node = await startTestApp(database, { env: { TRUST_PROXY: 'loopback' } });
+    try {
+      expect(await wrongPasswordsWithNewAddresses(node)).toEqual(Array(15).fill(401));
     } finally {
       await node.close();
       await database.drop();

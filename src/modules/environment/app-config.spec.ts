@@ -46,6 +46,21 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ CLUSTER_SERVER_NAME: ' Cafe\u0301 ' }, host).serverName).toBe('Café');
   });
 
+  it("believes nobody's X-Forwarded-For unless TRUST_PROXY names the proxies", () => {
+    expect(loadAppConfig({}, host).trustProxy).toBe(false);
+    expect(loadAppConfig({ TRUST_PROXY: 'loopback' }, host).trustProxy).toEqual(['loopback']);
+    expect(loadAppConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5,::1' }, host).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.5',
+      '::1',
+    ]);
+    expect(loadAppConfig({ TRUST_PROXY: '2' }, host).trustProxy).toBe(2);
+    expect(loadAppConfig({ TRUST_PROXY: 'true' }, host).trustProxy).toBe(true);
+    for (const wrong of ['banana', '10.0.0.0/33', '10.0.0.1/8/2', 'loopback,,evil.example']) {
+      expect(() => loadAppConfig({ TRUST_PROXY: wrong }, host)).toThrow(/^TRUST_PROXY: must be false, true/);
+    }
+  });
+
   it('keeps compiled templates whatever NODE_ENV is, except in the development watch mode', () => {
     expect(loadAppConfig({ NODE_ENV: 'production' }, host).viewCache).toBe(true);
     expect(loadAppConfig({ NODE_ENV: 'staging' }, host).viewCache).toBe(true);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { nameProblem } from '../../common/text-rules';
@@ -32,6 +33,12 @@ export interface AppConfig {
    * (NODE_ENV=development, as `npm run start:dev` sets it), where a changed template shows at once.
    */
   viewCache: boolean;
+  /**
+   * Which proxies may tell the client's address through X-Forwarded-For, in Express's "trust proxy" terms:
+   * false (nobody: the default), a number of hops, or a list of addresses, subnets and the names loopback,
+   * linklocal and uniquelocal. The login rate limit counts by that address.
+   */
+  trustProxy: boolean | number | string[];
   version: string;
 }
 
@@ -105,7 +112,41 @@ const schema = z.object({
     .enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' })
     .default('info'),
   NODE_ENV: z.string().optional(),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value, ctx): boolean | number | string[] => {
+      const text = value.trim().toLowerCase();
+      if (text === 'false') return false;
+      if (text === 'true') return true;
+      if (/^\d{1,2}$/.test(text)) return Number(text);
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      const wrong = entries.filter((entry) => !isProxyEntry(entry));
+      if (entries.length === 0 || wrong.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be false, true, a number of hops, or addresses, subnets (10.0.0.0/8) and the names loopback, linklocal, uniquelocal, separated by commas; "${wrong[0] ?? value}" is none of these`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
 });
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a subnet (address/prefix) or one of Express's names for address ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 const ECHOED = new Set([
   'PORT',
@@ -147,6 +188,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     apiKey: values.API_KEY,
     logLevel: values.LOG_LEVEL,
     viewCache: values.NODE_ENV !== 'development',
+    trustProxy: values.TRUST_PROXY,
     version: host.version,
   };
 }
