@@ -45,6 +45,15 @@ export class AuthService implements OnApplicationBootstrap {
     return { username: this.config.adminUsername, generatedPassword };
   }
 
+  /**
+   * For an administrator locked out (`npm run admin -- reset-password <user>`): a new random password, saved
+   * as its hash and returned once to be shown; null when there is no such user.
+   */
+  async resetPassword(username: string): Promise<string | null> {
+    const password = randomBytes(15).toString('base64url');
+    return (await this.users.setPasswordHash(username, await this.hasher.hash(password))) ? password : null;
+  }
+
   /** The user, when the name and password match; null otherwise (without saying which was wrong). */
   async verifyCredentials(
     username: string,

@@ -35,4 +35,13 @@ export class UsersRepository {
     );
     return created > 0;
   }
+
+  /** false when there is no user of that name. */
+  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
+    const updated = await this.prisma.whileLocked(
+      () => this.prisma.client.user.updateMany({ where: { username }, data: { passwordHash } }),
+      STARTUP_LOCK_BUDGET_MS,
+    );
+    return updated.count > 0;
+  }
 }

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { ADMIN_PASSWORD, csrfTokenIn, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
+
+const ADMIN = join(__dirname, '..', '..', 'dist', 'admin.js');
+
+/** `npm run admin -- …` as an operator runs it: the built command, in a process of its own. */
+function admin(databaseUrl: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, [ADMIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+describe.each(databaseKinds())('npm run admin on %s', (kind) => {
+  let database: TestDatabase;
+  let node: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    node = await startTestApp(database);
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    await database?.drop();
+  });
+
+  const signIn = async (password: string) => {
+    const agent = request.agent(node.http);
+    const csrf = csrfTokenIn((await agent.get('/login').expect(200)).text);
+    return (await agent.post('/login').type('form').send({ _csrf: csrf, username: 'Admin', password }))
+      .status;
+  };
+
+  it('gives a locked-out administrator a new password, printed once; the old one stops working', async () => {
+    const run = admin(database.url, 'reset-password', 'Admin');
+    expect([run.code, run.err]).toEqual([0, '']);
+    const password = /New password for "Admin": (\S+)/.exec(run.out)![1];
+    expect(password.length).toBeGreaterThanOrEqual(16);
+    expect(await signIn(password)).toBe(303);
+    expect(await signIn(ADMIN_PASSWORD)).toBe(401);
+  });
+
+  it('says so, and changes nothing, for a user that does not exist or a call it does not know', async () => {
+    expect(admin(database.url, 'reset-password', 'nobody')).toMatchObject({
+      code: 1,
+      err: 'There is no user "nobody".\n',
+    });
+    expect(admin(database.url, 'delete-everything')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('usage:'),
+    });
+    expect(admin('mysql://nowhere/db', 'reset-password', 'Admin')).toMatchObject({
+      code: 78,
+      err: expect.stringMatching(/^Configuration error: DATABASE_URL: /),
+    });
+  });
+});
