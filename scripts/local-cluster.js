@@ -96,6 +96,8 @@ process.stdout.write(
           `  node-${index + 1}: http://127.0.0.1:${basePort + index}/administration/cluster (pid ${child.pid})`,
       )
       .join('\n') +
+    '\nThis cluster has a database of its own: the administrator password that `npm start` printed does not work' +
+    '\nhere; use the one a node of it prints at its first start (in its output), or set ADMIN_PASSWORD first.' +
     '\nCtrl-C stops them all. To watch a failover, stop one with `kill -9 <pid>` and reload the page of another.\n',
 );
 

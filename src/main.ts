@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { framed, NodeLogger } from './common/node-logger';
 import { AuthService } from './modules/auth/auth.service';
 import { AppConfig, loadAppConfig, LogLevel } from './modules/environment/app-config';
 import { ConfigError } from './modules/environment/config-error';
@@ -40,7 +41,7 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, resolved.keys), {
     bodyParser: false,
-    logger: NEST_LEVELS[config.logLevel],
+    logger: new NodeLogger({ logLevels: NEST_LEVELS[config.logLevel] }),
   });
   configureApp(app);
   app.enableShutdownHooks();
@@ -59,7 +60,7 @@ async function bootstrap(): Promise<void> {
   } else if (first) {
     lines.push(`Sign in as "${first.username}" with the password from ADMIN_PASSWORD.`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${framed(lines)}\n`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -66,6 +73,15 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       return {
         status: exception.getStatus(),
         message: `The request body is not valid JSON: ${exception.cause.message}`,
+      };
+    }
+    if (exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message)) {
+      // No route matched: say it in words, not in the router's.
+      return {
+        status: 404,
+        message: isApiRequest(request)
+          ? `There is no API route ${request.method} ${request.path}.`
+          : `There is no page at ${request.path}.`,
       };
     }
     if (exception instanceof HttpException) {

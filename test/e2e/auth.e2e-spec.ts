@@ -286,7 +286,7 @@ describe('security headers and error pages', () => {
     expect(api.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
-      message: 'Cannot GET /api/no-such-route',
+      message: 'There is no API route GET /api/no-such-route.',
     });
   });
 });

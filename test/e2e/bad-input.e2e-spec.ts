@@ -604,8 +604,8 @@ const CASES: BadInput[] = [
   {
     name: 'removal page for a malformed id',
     send: (c) => c.agent.get('/administration/cluster/components/not-a-uuid/remove'),
-    status: 400,
-    says: 'uuid',
+    status: 404,
+    says: 'There is no such component in the cluster.',
   },
   {
     name: 'removal of an unknown id',
@@ -626,8 +626,8 @@ const CASES: BadInput[] = [
   {
     name: 'API removal of a malformed id',
     send: (c) => request(c.http).delete("/api/cluster/components/1' OR '1'='1").set('X-ApiKey', API_KEY),
-    status: 400,
-    says: 'uuid',
+    status: 404,
+    says: 'There is no such component in the cluster.',
   },
   // Events and unknown addresses
   {
@@ -652,13 +652,13 @@ const CASES: BadInput[] = [
     name: 'an unknown API route',
     send: (c) => request(c.http).get('/api/cluster/nope').set('X-ApiKey', API_KEY),
     status: 404,
-    says: 'Cannot GET',
+    says: 'There is no API route GET /api/cluster/nope.',
   },
   {
     name: 'an unknown page',
     send: (c) => c.agent.get('/administration/nope'),
     status: 404,
-    says: 'Cannot GET',
+    says: 'There is no page at /administration/nope.',
   },
 ];
 

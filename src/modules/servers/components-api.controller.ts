@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ComponentIdPipe } from '../../common/component-id.pipe';
 import { Actor } from '../auth/actor.decorator';
 import { ComponentsService } from './components.service';
 import { AddComponentDto } from './dto/add-component.dto';
@@ -20,10 +21,7 @@ export class ComponentsApiController {
   /** 204; 404 when there is no such component. */
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async remove(
-    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
-    @Actor() actor: string,
-  ): Promise<void> {
+  async remove(@Param('id', ComponentIdPipe) id: string, @Actor() actor: string): Promise<void> {
     await this.components.remove(id, actor);
   }
 }

@@ -1,16 +1,6 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Render,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Post, Render, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ComponentIdPipe } from '../../common/component-id.pipe';
 import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
@@ -59,13 +49,13 @@ export class ComponentsController {
 
   @Get(':id/remove')
   @Render(CONFIRM_VIEW)
-  async confirmRemoval(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+  async confirmRemoval(@Param('id', ComponentIdPipe) id: string) {
     return removalPageModel(await this.components.previewRemoval(id));
   }
 
   @Post(':id/remove')
   async remove(
-    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Param('id', ComponentIdPipe) id: string,
     @Body() body: unknown,
     @Actor() actor: string,
     @Req() request: Request,
