@@ -78,7 +78,7 @@ export class HeartbeatScheduler
     const beat = await this.reportAlive(settings);
     if (!this.config.components.includes('service')) return;
     if (!(await this.holdOrSeekLease(beat, settings))) return;
-    if (await this.handOverIfIneligible(beat, settings)) return;
+    if (await this.handOverIfIneligible(settings)) return;
     if (!this.verification.clusterKeyRecorded()) await this.recordClusterKey();
     await this.runHealthChecker();
   }
@@ -115,8 +115,8 @@ export class HeartbeatScheduler
   }
 
   /** A primary whose key is not the cluster's hands over to a live eligible backup, when there is one. */
-  private async handOverIfIneligible(beat: Beat | null, settings: ClusterSettings): Promise<boolean> {
-    if ((beat ?? this.lastBeat)?.eligible !== false || !settings.automaticFailover) return false;
+  private async handOverIfIneligible(settings: ClusterSettings): Promise<boolean> {
+    if (this.lastBeat?.eligible !== false || !settings.automaticFailover) return false;
     const backup = await this.servers.hasLiveBackup().catch((error: unknown) => {
       this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
       return false;

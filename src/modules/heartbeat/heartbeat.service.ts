@@ -48,7 +48,6 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private conflict: InstanceConflict | null = null;
   private lastWebHeartbeatMs = Number.NEGATIVE_INFINITY;
   private webHeartbeatInFlight = false;
-  private settings: ClusterSettings | null = null;
   private eligible = false;
   private clockSkewMs: number | null = null;
 
@@ -68,7 +67,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
    * same name. Called once, before the first heartbeat period and before the node listens.
    */
   async start(): Promise<void> {
-    this.settings = await this.clusterSettings.get();
+    const settings = await this.clusterSettings.get();
     const sentAtMs = this.clock.now().getTime();
     const databaseNowMs = await this.servers.databaseNowMs();
     this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
@@ -78,7 +77,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
         "this node's ENCRYPTION_KEY is not the cluster's: its service component will never become primary",
       );
     }
-    const conflict = await this.register(this.config.components, this.settings, false);
+    const conflict = await this.register(this.config.components, settings, false);
     if (conflict) throw new DuplicateServerError(this.config.serverName, conflict);
     this.lastWebHeartbeatMs = this.clock.monotonicMs();
   }
@@ -94,7 +93,6 @@ export class HeartbeatService implements BeforeApplicationShutdown {
 
   /** One heartbeat period: report presence, register again what was removed, notice a duplicate. */
   async beat(settings: ClusterSettings): Promise<Beat> {
-    this.settings = settings;
     try {
       this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
