@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigurationModule } from '../configuration/configuration.module';
 import { FailoverModule } from '../failover/failover.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { ServersModule } from '../servers/servers.module';
 import { VerificationModule } from '../verification/verification.module';
 import { HealthCheckerRepository } from './health-checker.repository';
@@ -9,7 +10,14 @@ import { HealthCheckerService } from './health-checker.service';
 import { HeartbeatScheduler } from './heartbeat-scheduler';
 
 @Module({
-  imports: [ConfigurationModule, FailoverModule, HeartbeatModule, ServersModule, VerificationModule],
+  imports: [
+    ConfigurationModule,
+    FailoverModule,
+    HeartbeatModule,
+    MetricsModule,
+    ServersModule,
+    VerificationModule,
+  ],
   providers: [HealthCheckerService, HealthCheckerRepository, HeartbeatScheduler],
 })
 export class HealthCheckerModule {}

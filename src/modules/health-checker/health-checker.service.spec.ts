@@ -7,6 +7,7 @@ import type { ComponentRecord } from '../servers/servers.repository';
 import { EvaluatedComponent, ServersService } from '../servers/servers.service';
 import type { ComponentChecks } from '../verification/component-checks';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
+import { MetricsService } from '../metrics/metrics.service';
 import { HealthCheckerService } from './health-checker.service';
 
 const FENCE: Fence = { holder: 'a-service', epoch: 5 };
@@ -65,6 +66,7 @@ describe('HealthCheckerService', () => {
     const module = await Test.createTestingModule({
       providers: [
         HealthCheckerService,
+        MetricsService,
         { provide: Clock, useValue: clock },
         {
           provide: ServersService,

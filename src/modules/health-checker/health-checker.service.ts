@@ -4,6 +4,7 @@ import { describeDuration } from '../../common/format';
 import type { NewEvent } from '../events/event';
 import type { PrimaryChange } from '../failover/failover.service';
 import type { Fence } from '../failover/lease';
+import { MetricsService } from '../metrics/metrics.service';
 import { EvaluatedComponent, ServersService } from '../servers/servers.service';
 import { WEB_STALE_AFTER_MS } from '../verification/component-checks';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
@@ -29,9 +30,19 @@ export class HealthCheckerService {
     private readonly servers: ServersService,
     private readonly repository: HealthCheckerRepository,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   async run(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
+    const endTimer = this.metrics.healthCheckDuration.startTimer();
+    try {
+      await this.check(fence, primaryChange);
+    } finally {
+      endTimer();
+    }
+  }
+
+  private async check(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
     const evaluation = await this.servers.evaluate();
     const newEvents: NewEvent[] = [];
     const observations: Observation[] = [];

@@ -47,6 +47,17 @@ export class MetricsService {
     help: '1 while this node holds the primary role',
     registers: [this.registry],
   });
+  readonly databaseStatements = new Counter({
+    name: 'cluster_database_statements_total',
+    help: 'SQL statements this node sent to the database (pages, API, heartbeats and health checks)',
+    registers: [this.registry],
+  });
+  readonly healthCheckDuration = new Histogram({
+    name: 'cluster_health_check_duration_seconds',
+    help: "The primary's health check of every component, from reading the cluster to recording what changed",
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request durations, by method, route and status',

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { errorSummary } from '../../common/error-summary';
+import { PrismaService } from '../database/prisma.service';
 import { FailoverService } from '../failover/failover.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ServersService } from '../servers/servers.service';
@@ -12,11 +13,13 @@ const EVALUATION_TIMEOUT_MS = 2_000;
 @Injectable()
 export class MonitoringService {
   private readonly logger = new Logger(MonitoringService.name);
+  private statementsReported = 0;
 
   constructor(
     private readonly metrics: MetricsService,
     private readonly servers: ServersService,
     private readonly failover: FailoverService,
+    private readonly prisma: PrismaService,
   ) {}
 
   async scrape(): Promise<{ contentType: string; body: string }> {
@@ -31,6 +34,9 @@ export class MonitoringService {
       },
     );
     this.metrics.observeCluster(state, this.failover.isPrimary());
+    const statements = this.prisma.statementsRun;
+    this.metrics.databaseStatements.inc(statements - this.statementsReported);
+    this.statementsReported = statements;
     return this.metrics.exposition();
   }
 }

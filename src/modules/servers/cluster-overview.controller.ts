@@ -1,8 +1,9 @@
-import { Controller, Get, Redirect, Render } from '@nestjs/common';
+import { Controller, Get, Header, Query, Redirect, Render } from '@nestjs/common';
 import { eventRows } from '../events/events-page.model';
 import { EventsService } from '../events/events.service';
 import { ClusterSettingsService } from '../configuration/cluster-settings.service';
-import { clusterSummary, overviewPageModel } from './overview-page.model';
+import { clusterSummary, overviewPageModel, SERVERS_PER_PAGE } from './overview-page.model';
+import { pageSelection } from './server-selection';
 import { ServersService } from './servers.service';
 
 @Controller()
@@ -24,14 +25,24 @@ export class ClusterOverviewController {
     return { title: 'Administration', summary: clusterSummary(report.servers) };
   }
 
+  /**
+   * `?status=problem&name=web&page=2`: see pageSelection. Express adds a weak ETag; `no-cache` makes the
+   * browser ask again each time, and an unchanged page costs it a 304.
+   */
   @Get('administration/cluster')
   @Render('administration/cluster/index')
-  async clusterOverview() {
+  @Header('Cache-Control', 'private, no-cache')
+  async clusterOverview(@Query() query: Record<string, unknown>) {
+    const shown = pageSelection(query, SERVERS_PER_PAGE);
     const [overview, recent] = await Promise.all([this.servers.overview(), this.events.newest(5)]);
     const warnings = this.settings.warnings(overview.report.configuration);
     return {
       title: 'Cluster Overview',
-      ...overviewPageModel(overview, { warnings, recentEvents: eventRows(recent, overview.nowMs) }),
+      ...overviewPageModel(overview, {
+        warnings,
+        recentEvents: eventRows(recent, overview.nowMs),
+        shown,
+      }),
     };
   }
 }

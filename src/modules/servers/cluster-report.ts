@@ -17,6 +17,18 @@ export interface ClusterReport {
   servers: ServerReport[];
 }
 
+/** GET /api/cluster's answer: the report, with `servers` filtered and sliced as the query asked. */
+export interface ClusterReportSelection extends ClusterReport {
+  /** The filter and slice applied to `servers`, and how many servers matched the filter before the slice. */
+  selection: {
+    status: Status[] | null;
+    name: string | null;
+    offset: number;
+    limit: number | null;
+    matched: number;
+  };
+}
+
 export interface ServerReport {
   name: string;
   os: string;

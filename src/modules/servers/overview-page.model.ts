@@ -1,6 +1,27 @@
 import { describeDuration, plural, relativeTime } from '../../common/format';
 import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
+import { PageStatusFilter, selectServers, ServerSelection } from './server-selection';
+
+/** Servers on one page of the overview; the rest are a click away, and a page stays small at any size. */
+export const SERVERS_PER_PAGE = 50;
+/** Below this many servers the filter form is left out: the whole cluster fits on the screen. */
+const FILTER_FROM_SERVERS = 10;
+
+const STATUS_FILTER_LABELS: Record<PageStatusFilter, string> = {
+  all: 'All',
+  problem: 'Errors and warnings',
+  error: 'Errors',
+  warning: 'Warnings',
+  ok: 'OK',
+};
+
+/** What the page was asked to show (see pageSelection). */
+export interface PageRequest {
+  selection: ServerSelection;
+  status: PageStatusFilter;
+  page: number;
+}
 
 /** Display-ready values for the overview's templates: templates only show what is prepared here. */
 export interface Badge {
@@ -53,10 +74,11 @@ export function clusterSummary(servers: ServerReport[]): { text: string; badge: 
 
 export function overviewPageModel(
   overview: ClusterOverview,
-  extras: { warnings: string[]; recentEvents: unknown[] },
+  extras: { warnings: string[]; recentEvents: unknown[]; shown: PageRequest },
 ) {
   const { report, nowMs } = overview;
   const configuration = report.configuration;
+  const { listing, servers } = listingModel(report.servers, extras.shown);
   return {
     checkedBy: report.checkedBy,
     servingNodeLooksOdd: overview.servingNodeLooksOdd,
@@ -76,7 +98,8 @@ export function overviewPageModel(
       warnings: extras.warnings,
     },
     recentEvents: extras.recentEvents,
-    servers: report.servers.map((server) => ({
+    listing,
+    servers: servers.map((server) => ({
       name: server.name,
       os: server.os,
       ipAddress: server.ipAddress,
@@ -86,6 +109,69 @@ export function overviewPageModel(
         componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
       ),
     })),
+  };
+}
+
+/**
+ * The servers of the requested page, errors and warnings first, and what the page says about the rest:
+ * "Showing 51–100 of 1,000 servers", the pager's links (keeping the filter), the filter form's values. A page
+ * number past the end shows the last page.
+ */
+function listingModel(all: ServerReport[], shown: PageRequest) {
+  const { selection } = shown;
+  const perPage = selection.limit ?? SERVERS_PER_PAGE;
+  const matched = selectServers(all, { ...selection, offset: 0, limit: 0 }, 'name').matched;
+  const pages = Math.max(1, Math.ceil(matched / perPage));
+  const page = Math.min(shown.page, pages);
+  const { servers } = selectServers(all, { ...selection, offset: (page - 1) * perPage }, 'problems-first');
+  const filtered = selection.statuses !== null || selection.name !== null;
+  const href = (target: number) => {
+    const query = new URLSearchParams();
+    if (shown.status !== 'all') query.set('status', shown.status);
+    if (selection.name !== null) query.set('name', selection.name);
+    if (target > 1) query.set('page', String(target));
+    const text = query.toString();
+    return `/administration/cluster${text ? `?${text}` : ''}`;
+  };
+  const from = (page - 1) * perPage + 1;
+  const to = from + servers.length - 1;
+  const count = (n: number) => n.toLocaleString('en');
+  const text =
+    matched === 0
+      ? null
+      : filtered
+        ? `${plural(matched, 'server')} match${matched === 1 ? 'es' : ''}${pages > 1 ? `; showing ${count(from)}–${count(to)}` : ''}.`
+        : pages > 1
+          ? `Showing ${count(from)}–${count(to)} of ${count(matched)} servers, errors and warnings first.`
+          : null;
+  return {
+    servers,
+    listing: {
+      text,
+      empty:
+        all.length === 0
+          ? 'No server has registered yet.'
+          : matched === 0
+            ? 'No server matches this filter.'
+            : null,
+      filterForm: filtered || all.length >= FILTER_FROM_SERVERS,
+      filtered,
+      name: selection.name ?? '',
+      statusOptions: Object.entries(STATUS_FILTER_LABELS).map(([value, label]) => ({
+        value,
+        label,
+        selected: value === shown.status,
+      })),
+      pager:
+        pages > 1
+          ? {
+              page,
+              pages,
+              previous: page > 1 ? href(page - 1) : null,
+              next: page < pages ? href(page + 1) : null,
+            }
+          : null,
+    },
   };
 }
 

@@ -134,39 +134,80 @@ export class ServersRepository {
     );
   }
 
-  async findAllWithComponents(): Promise<ServerRecord[]> {
-    const servers = await this.prisma.client.server.findMany({
-      include: { components: true },
-      orderBy: { name: 'asc' },
-    });
-    return servers.map((server) => ({
-      id: server.id,
-      name: server.name,
-      os: server.os,
-      ipAddress: server.ipAddress,
-      components: server.components
-        .map((component) => ({
-          id: component.id,
-          type: component.type as ComponentType,
-          version: component.version,
-          encryptionToken: component.encryptionToken,
-          machineToken: component.machineToken,
-          addedManually: component.addedManually,
-          lastHeartbeatAtMs:
-            component.lastHeartbeatAtMs === null ? null : Number(component.lastHeartbeatAtMs),
-          observedHeartbeat: component.observedHeartbeat,
-          observedKeys: component.observedKeys,
-          observedDuplicate: component.observedDuplicate,
-          instanceAddress: component.instanceAddress,
-          instanceSeenAtMs: numberOrNull(component.instanceSeenAtMs),
-          duplicateAddress: component.duplicateAddress,
-          duplicateSeenAtMs: numberOrNull(component.duplicateSeenAtMs),
-          clockSkewMs: numberOrNull(component.clockSkewMs),
-          eligible: component.eligible,
-        }))
-        .sort((a, b) => (a.type === b.type ? 0 : a.type === 'web' ? -1 : 1)),
-    }));
+  /**
+   * Every server with its components, and the database's "now", in one statement whatever the size of the
+   * cluster (Prisma's `include` would read servers and components in two, and split the second into
+   * several on SQLite past 999 servers). Servers by name; a server's web component before its service one.
+   */
+  async findAllWithComponents(): Promise<{ nowMs: number; servers: ServerRecord[] }> {
+    const rows = await this.prisma.client.$queryRaw<OverviewRow[]>`
+      SELECT n.now_ms, s.id AS server_id, s.name, s.os, s.ip_address,
+        c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
+        c.observed_heartbeat, c.observed_keys, c.observed_duplicate, c.instance_address, c.instance_seen_at_ms,
+        c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible
+      FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
+      LEFT JOIN servers s ON TRUE
+      LEFT JOIN components c ON c.server_id = s.id
+      ORDER BY s.name, c.type DESC`;
+    const servers: ServerRecord[] = [];
+    for (const row of rows) {
+      if (row.server_id === null) continue;
+      let server = servers.at(-1);
+      if (server?.id !== row.server_id) {
+        server = { id: row.server_id, name: row.name, os: row.os, ipAddress: row.ip_address, components: [] };
+        servers.push(server);
+      }
+      if (row.id === null) continue;
+      server.components.push({
+        id: row.id,
+        type: row.type as ComponentType,
+        version: row.version,
+        encryptionToken: row.encryption_token,
+        machineToken: row.machine_token,
+        addedManually: booleanOrNull(row.added_manually) ?? false,
+        lastHeartbeatAtMs: numberOrNull(row.last_heartbeat_at_ms),
+        observedHeartbeat: row.observed_heartbeat,
+        observedKeys: row.observed_keys,
+        observedDuplicate: booleanOrNull(row.observed_duplicate),
+        instanceAddress: row.instance_address,
+        instanceSeenAtMs: numberOrNull(row.instance_seen_at_ms),
+        duplicateAddress: row.duplicate_address,
+        duplicateSeenAtMs: numberOrNull(row.duplicate_seen_at_ms),
+        clockSkewMs: numberOrNull(row.clock_skew_ms),
+        eligible: booleanOrNull(row.eligible),
+      });
+    }
+    return { nowMs: Number(rows[0].now_ms), servers };
   }
+}
+
+/** One row of the overview's JOIN, as either driver returns it (SQLite: integers for booleans). */
+interface OverviewRow {
+  now_ms: bigint | number;
+  server_id: string | null;
+  name: string;
+  os: string;
+  ip_address: string;
+  id: string | null;
+  type: string;
+  version: string;
+  encryption_token: string | null;
+  machine_token: string | null;
+  added_manually: boolean | number | bigint | null;
+  last_heartbeat_at_ms: bigint | number | null;
+  observed_heartbeat: string | null;
+  observed_keys: string | null;
+  observed_duplicate: boolean | number | bigint | null;
+  instance_address: string | null;
+  instance_seen_at_ms: bigint | number | null;
+  duplicate_address: string | null;
+  duplicate_seen_at_ms: bigint | number | null;
+  clock_skew_ms: bigint | number | null;
+  eligible: boolean | number | bigint | null;
+}
+
+function booleanOrNull(value: boolean | number | bigint | null): boolean | null {
+  return value === null ? null : Boolean(Number(value));
 }
 
 function numberOrNull(value: bigint | number | null): number | null {

@@ -76,7 +76,7 @@ describe('ServersService', () => {
         { provide: KeyCrypto, useValue: ours },
         {
           provide: ServersRepository,
-          useValue: { findAllWithComponents: async () => servers, databaseNowMs: async () => NOW },
+          useValue: { findAllWithComponents: async () => ({ servers, nowMs: NOW }) },
         },
         {
           provide: ClusterSettingsService,

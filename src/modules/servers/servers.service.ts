@@ -58,10 +58,9 @@ export class ServersService {
   ) {}
 
   async evaluate(): Promise<ClusterEvaluation> {
-    const [servers, settings, nowMs, lease] = await Promise.all([
+    const [{ servers, nowMs }, settings, lease] = await Promise.all([
       this.servers.findAllWithComponents(),
       this.settings.get(),
-      this.servers.databaseNowMs(),
       this.failover.currentLease(),
     ]);
     const all = servers.flatMap((server) => server.components);
