@@ -94,7 +94,7 @@ export function overviewPageModel(
       primaryServer: configuration.primaryServer,
       primaryProblem: primaryProblem(report),
       primaryEpoch: overview.lease.epoch,
-      backupServers: configuration.backupServers.join(', '),
+      backupServers: namesInShort(configuration.backupServers),
       warnings: extras.warnings,
     },
     recentEvents: extras.recentEvents,
@@ -235,6 +235,13 @@ function keyModel(check: KeyCheck) {
   return check === 'ok'
     ? { label: 'In sync', badge: BADGES.ok }
     : { label: 'Decryption failure', badge: BADGES.error };
+}
+
+/** "a, b, c": at most BACKUPS_NAMED names, then "and 290 more" (the API lists them all). */
+const BACKUPS_NAMED = 10;
+function namesInShort(names: string[]): string {
+  if (names.length <= BACKUPS_NAMED) return names.join(', ');
+  return `${names.slice(0, BACKUPS_NAMED).join(', ')} and ${(names.length - BACKUPS_NAMED).toLocaleString('en')} more`;
 }
 
 /** Said beside the primary server when it is not doing its job. */
