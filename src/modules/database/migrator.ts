@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { Umzug, UmzugStorage } from 'umzug';
 import { AppConfig } from '../environment/app-config';
 
@@ -59,7 +59,9 @@ async function migrateSqlite(file: string, folder: string, files: string[]): Pro
 }
 
 async function migratePostgres(url: string, folder: string, files: string[]): Promise<string[]> {
-  const client = new Client({ connectionString: url });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by PostgreSQL nodes
+  const { Client: PgClient } = require('pg') as { Client: typeof Client };
+  const client = new PgClient({ connectionString: url });
   await client.connect();
   try {
     await client.query('BEGIN');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import type { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
 import { Prisma, PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import type { AppConfig, DatabaseKind } from '../environment/app-config';
@@ -51,7 +51,14 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
       });
       this.client = new SqlitePrismaClient({ adapter, log: COUNT_STATEMENTS });
     } else {
-      const adapter = new PrismaPg({
+      // Loaded only here: a SQLite node never pays for PostgreSQL's client and driver (start time, memory).
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { PrismaPg: Adapter } = require('@prisma/adapter-pg') as { PrismaPg: typeof PrismaPg };
+      const { PrismaClient: Client } = require('../../generated/postgresql/client') as {
+        PrismaClient: typeof PostgresPrismaClient;
+      };
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const adapter = new Adapter({
         connectionString: config.database.url,
         max: 5,
         connectionTimeoutMillis: 5_000,
@@ -64,7 +71,7 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
         keepAlive: true,
         query_timeout: PG_QUERY_TIMEOUT_MS,
       });
-      this.client = new PostgresPrismaClient({
+      this.client = new Client({
         adapter,
         log: COUNT_STATEMENTS,
       }) as unknown as SqlitePrismaClient;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import semver from 'semver';
 import type { ComponentType } from '../environment/app-config';
 
@@ -71,10 +72,26 @@ export function newestVersion(versions: string[]): string | null {
 }
 
 export function compareVersions(a: string, b: string): number {
-  const va = semver.coerce(a, { includePrerelease: true });
-  const vb = semver.coerce(b, { includePrerelease: true });
+  if (a === b) return 0;
+  const va = coerced(a);
+  const vb = coerced(b);
   if (va && vb && semver.compare(va, vb) !== 0) return semver.compare(va, vb);
-  return a === b ? 0 : a < b ? -1 : 1;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * Parsed versions, by their text. A cluster runs a handful of versions, and every page compares every
+ * component's: parsing them each time was a sixth of the overview's CPU at 1,000 servers.
+ */
+const parsedVersions = new LRUCache<string, { version: semver.SemVer | null }>({ max: 1_000 });
+
+function coerced(text: string): semver.SemVer | null {
+  let entry = parsedVersions.get(text);
+  if (entry === undefined) {
+    entry = { version: semver.coerce(text, { includePrerelease: true }) };
+    parsedVersions.set(text, entry);
+  }
+  return entry.version;
 }
 
 export function versionCheck(version: string, expected: string | null): VersionCheck {
