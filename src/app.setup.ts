@@ -4,7 +4,6 @@ import compression from 'compression';
 import cookieParser from 'cookie-parser';
 import cookieSession from 'cookie-session';
 import express from 'express';
-import { rateLimit } from 'express-rate-limit';
 import hbs from 'hbs';
 import helmet from 'helmet';
 import Keygrip from 'keygrip';
@@ -42,7 +41,6 @@ export function configureApp(app: NestExpressApplication): void {
   // Pages and JSON shrink several times over; bodies under 1 KB (health checks) are left as they are.
   app.use(compression());
   app.useStaticAssets(join(ROOT, 'public'), { prefix: '/static/', maxAge: '1h' });
-  app.use('/login', loginRateLimit());
   app.use(requireContentType);
   app.use(express.json({ limit: '64kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
@@ -86,27 +84,4 @@ function configureViews(app: NestExpressApplication, config: AppConfig): void {
   for (const file of readdirSync(partials).filter((name) => name.endsWith('.hbs'))) {
     hbs.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(join(partials, file), 'utf8'));
   }
-}
-
-/**
- * Failed sign-ins are limited per client address: 10 in 15 minutes, then 429 until the window passes.
- * Kept in this node's memory: behind a load balancer each node counts on its own.
- */
-function loginRateLimit() {
-  const windowMinutes = 15;
-  return rateLimit({
-    windowMs: windowMinutes * 60 * 1000,
-    limit: 10,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    skip: (request) => request.method !== 'POST',
-    handler: (_request, response) => {
-      response.status(429).render('errors/error', {
-        title: 'Too many attempts',
-        status: 429,
-        message: `Too many failed sign-in attempts from your address. Try again in ${windowMinutes} minutes.`,
-      });
-    },
-  });
 }

@@ -204,7 +204,6 @@ describe('sign-in attempts', () => {
       for (let i = 0; i < 10; i += 1) await attempt(`guess-${i}`).expect(401);
       const limited = await attempt(ADMIN_PASSWORD).expect(429);
       expect(limited.text).toContain('Too many failed sign-in attempts');
-      expect(limited.headers['ratelimit-policy']).toBeDefined();
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
       await node.close();
@@ -212,7 +211,7 @@ describe('sign-in attempts', () => {
     }
   });
 
-  /** 15 wrong passwords from one client, each claiming another address in X-Forwarded-For. */
+  /** 15 wrong passwords from one client, each for another user name and claiming another address in X-Forwarded-For. */
   const wrongPasswordsWithNewAddresses = async (node: TestApp) => {
     const agent = request.agent(node.http);
     const csrf = csrfTokenIn((await agent.get('/login').expect(200)).text);
@@ -222,7 +221,7 @@ describe('sign-in attempts', () => {
         .post('/login')
         .set('X-Forwarded-For', `203.0.113.${i + 1}`)
         .type('form')
-        .send({ _csrf: csrf, username: 'Admin', password: `guess-${i}` });
+        .send({ _csrf: csrf, username: `someone-${i}`, password: `guess-${i}` });
       statuses.push(answer.status);
     }
     return statuses;

@@ -16,6 +16,8 @@ const TABLES: [string, object][] = [
   ['users', Prisma.UserScalarFieldEnum],
   ['leases', Prisma.LeaseScalarFieldEnum],
   ['events', Prisma.EventScalarFieldEnum],
+  ['sessions', Prisma.SessionScalarFieldEnum],
+  ['login_failures', Prisma.LoginFailureScalarFieldEnum],
 ];
 
 describe.each(databaseKinds())('the migrated %s database', (kind) => {
@@ -39,7 +41,12 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
             await runMigrations(config.database),
             await runMigrations(config.database),
           ];
-    expect(applied.flat().sort()).toEqual(['0001_init.sql', '0002_failover.sql', '0003_transitions.sql']);
+    expect(applied.flat().sort()).toEqual([
+      '0001_init.sql',
+      '0002_failover.sql',
+      '0003_transitions.sql',
+      '0004_sessions.sql',
+    ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
   });
@@ -139,6 +146,25 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       data: { id: randomUUID(), username: 'someone', passwordHash: 'scrypt$x', createdAt },
     });
     expect(await client.user.findUniqueOrThrow({ where: { username: 'someone' } })).toEqual(user);
+    const session = await client.session.create({
+      data: {
+        tokenHash: 'h'.repeat(64),
+        userId: user.id,
+        createdAtMs: 1_795_000_000_000n,
+        lastSeenAtMs: 1_795_000_000_001n,
+        expiresAtMs: 1_795_000_000_002n,
+      },
+    });
+    expect(await client.session.findUniqueOrThrow({ where: { tokenHash: 'h'.repeat(64) } })).toEqual(session);
+    const failure = await client.loginFailure.create({
+      data: { subject: 'user:someone', failures: 3, windowStartedAtMs: 1_795_000_000_000n },
+    });
+    expect(await client.loginFailure.findUniqueOrThrow({ where: { subject: 'user:someone' } })).toEqual(
+      failure,
+    );
+    // Removing a user ends its sessions.
+    await client.user.delete({ where: { id: user.id } });
+    expect(await client.session.count()).toBe(0);
 
     const lease = await client.lease.findUniqueOrThrow({ where: { role: 'service' } });
     expect(lease).toEqual({
@@ -216,7 +242,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         ['0001_init.sql', '0002_failover.sql'],
         [`INSERT INTO servers (id, name, os, ip_address) VALUES ('s1', 'old-node', 'Linux', '10.0.0.1')`],
       );
-      expect(await runMigrations(config.database)).toEqual(['0003_transitions.sql']);
+      expect(await runMigrations(config.database)).toEqual(['0003_transitions.sql', '0004_sessions.sql']);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();
       try {

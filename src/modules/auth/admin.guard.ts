@@ -2,7 +2,6 @@ import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedExceptio
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Clock } from '../../common/clock';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import { API_KEY_HEADER, isApiRequest } from '../../common/request-kind';
@@ -20,7 +19,6 @@ export class AdminGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly clock: Clock,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -40,7 +38,7 @@ export class AdminGuard implements CanActivate {
           : 'This node has no API key configured (API_KEY).',
       );
     }
-    const user = signedInUser(request, this.clock.now().getTime());
+    const user = signedInUser(request);
     if (user) {
       setActor(request, user.username);
       return true;

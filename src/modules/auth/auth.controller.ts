@@ -1,14 +1,16 @@
 import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Clock } from '../../common/clock';
 import { validateForm } from '../../common/form-validation';
 import { controlCharacterProblem } from '../../common/text-rules';
 import { AuthService } from './auth.service';
 import { CsrfService } from './csrf.service';
 import { LoginDto } from './dto/login.dto';
+import { addressSubject, LoginThrottle, userSubject } from './login-throttle';
+import { plural } from '../../common/format';
 import { Public } from './public.decorator';
-import { SESSION_LIFETIME_MS, sessionOf, signedInUser } from './session';
+import { sessionOf, signedInUser } from './session';
+import { SessionsService } from './sessions.service';
 
 /** Only local paths are followed after sign-in, so the login page cannot be used to send people elsewhere. */
 /** A path on this site to go back to after signing in; anything else (another site, control characters) goes home. */
@@ -23,14 +25,14 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly csrf: CsrfService,
-    private readonly clock: Clock,
+    private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   @Public()
   @Get('login')
   showLogin(@Req() request: Request, @Res() response: Response, @Query('returnTo') returnTo?: string): void {
-    if (signedInUser(request, this.clock.now().getTime()))
-      return response.redirect(303, safeReturnTo(returnTo));
+    if (signedInUser(request)) return response.redirect(303, safeReturnTo(returnTo));
     response.render('login', {
       title: 'Sign in',
       csrfToken: this.csrf.token(request, response),
@@ -44,9 +46,27 @@ export class AuthController {
   @Post('login')
   async login(@Body() body: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
     const form = validateForm(LoginDto, body);
+    const subjects = [addressSubject(request.ip), ...(form.valid ? [userSubject(form.value.username)] : [])];
+    const retryAfter = await this.throttle.retryAfterSeconds(subjects);
+    if (retryAfter > 0) {
+      const minutes = Math.ceil(retryAfter / 60);
+      response
+        .status(HttpStatus.TOO_MANY_REQUESTS)
+        .set('Retry-After', String(retryAfter))
+        .render('errors/error', {
+          title: 'Too many attempts',
+          status: HttpStatus.TOO_MANY_REQUESTS,
+          message: `Too many failed sign-in attempts for this user or from your address. Try again in ${plural(minutes, 'minute')}.`,
+        });
+      return;
+    }
     const user = form.valid
       ? await this.auth.verifyCredentials(form.value.username, form.value.password)
       : null;
+    if (form.valid) {
+      if (user) await this.throttle.forget(userSubject(form.value.username));
+      else await this.throttle.recordFailure(subjects);
+    }
     if (!user) {
       response.status(form.valid ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST).render('login', {
         title: 'Sign in',
@@ -63,18 +83,19 @@ export class AuthController {
       });
       return;
     }
-    // A fresh session id on sign-in, so a session fixed before it is worth nothing after.
-    Object.assign(sessionOf(request), {
-      sid: randomUUID(),
-      userId: user.id,
-      username: user.username,
-      expiresAtMs: this.clock.now().getTime() + SESSION_LIFETIME_MS,
-    });
+    // A fresh CSRF binding and a new server-side session on sign-in, so a session fixed before it is worth
+    // nothing after; a session this browser had before ends.
+    const session = sessionOf(request);
+    if (session.token) await this.sessions.end(session.token);
+    Object.assign(session, { sid: randomUUID(), token: await this.sessions.start(user.id) });
     response.redirect(303, safeReturnTo(form.value.returnTo));
   }
 
+  /** Ends the session on every node at once (its record goes), and forgets the cookie. */
   @Post('logout')
-  logout(@Req() request: Request, @Res() response: Response): void {
+  async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const token = sessionOf(request).token;
+    if (token) await this.sessions.end(token);
     (request as Request & { session: unknown }).session = null;
     response.redirect(303, '/login');
   }

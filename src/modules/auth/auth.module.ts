@@ -1,23 +1,31 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { VerificationModule } from '../verification/verification.module';
+import { AccountController } from './account.controller';
 import { AdminGuard } from './admin.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { CsrfService } from './csrf.service';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
+import { SessionMiddleware } from './session.middleware';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
 import { UsersRepository } from './users.repository';
 import { ViewLocalsMiddleware } from './view-locals.middleware';
 
 @Module({
   imports: [VerificationModule],
-  controllers: [AuthController],
+  controllers: [AuthController, AccountController],
   providers: [
     AuthService,
     CsrfService,
     PasswordHasher,
     UsersRepository,
+    SessionsRepository,
+    SessionsService,
+    LoginThrottle,
     // Order matters: who you are first, then whether the form is genuine.
     { provide: APP_GUARD, useClass: AdminGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
@@ -26,6 +34,6 @@ import { ViewLocalsMiddleware } from './view-locals.middleware';
 })
 export class AuthModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ViewLocalsMiddleware).forRoutes('*');
+    consumer.apply(SessionMiddleware, ViewLocalsMiddleware).forRoutes('*');
   }
 }

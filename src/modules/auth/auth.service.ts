@@ -54,6 +54,11 @@ export class AuthService implements OnApplicationBootstrap {
     return (await this.users.setPasswordHash(username, await this.hasher.hash(password))) ? password : null;
   }
 
+  /** Saves a new password (the caller checked the current one and the rules). */
+  async changePassword(userId: string, password: string): Promise<void> {
+    await this.users.setPasswordHashById(userId, await this.hasher.hash(password));
+  }
+
   /** The user, when the name and password match; null otherwise (without saying which was wrong). */
   async verifyCredentials(
     username: string,

@@ -1,31 +1,42 @@
 import type { Request } from 'express';
 
-/** What the signed session cookie holds. No secrets: an id for CSRF binding, the user, and an expiry. */
+/**
+ * What the signed session cookie holds. No secret but the session token, whose record lives in the shared
+ * database (see SessionsService): signing out deletes the record, and the cookie is worth nothing after.
+ */
 export interface SessionData {
-  /** Random per session; CSRF tokens are bound to it. */
+  /** Random per browser; CSRF tokens are bound to it. */
   sid?: string;
-  userId?: string;
-  username?: string;
-  /** Milliseconds since the epoch; checked on every request, since cookie expiry is up to the browser. */
-  expiresAtMs?: number;
+  /** The sign-in session's token (only its SHA-256 is stored in the database). */
+  token?: string;
   /** A one-time message for the next page (after a redirect): what was just done. */
   flash?: string;
 }
 
 export const SESSION_COOKIE = 'cluster.session';
+/** Every session ends this long after sign-in, however busy; an idle one ends sooner (SESSION_IDLE_MINUTES). */
 export const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
 
+export interface SignedInUser {
+  id: string;
+  username: string;
+}
+
+type SessionRequest = Request & { session?: SessionData | null; signedInUser?: SignedInUser };
+
 export function sessionOf(request: Request): SessionData {
-  const holder = request as Request & { session?: SessionData | null };
+  const holder = request as SessionRequest;
   if (!holder.session) holder.session = {};
   return holder.session;
 }
 
-export function signedInUser(request: Request, nowMs: number): { id: string; username: string } | null {
-  const session = sessionOf(request);
-  if (!session.userId || !session.username || !session.expiresAtMs || session.expiresAtMs <= nowMs)
-    return null;
-  return { id: session.userId, username: session.username };
+/** The administrator whose live session this request carries, as SessionMiddleware found it; else null. */
+export function signedInUser(request: Request): SignedInUser | null {
+  return (request as SessionRequest).signedInUser ?? null;
+}
+
+export function setSignedInUser(request: Request, user: SignedInUser): void {
+  (request as SessionRequest).signedInUser = user;
 }
 
 export function setFlash(request: Request, message: string): void {

@@ -36,12 +36,23 @@ export class UsersRepository {
     return created > 0;
   }
 
-  /** false when there is no user of that name. */
+  /** Sets the password and ends every session of the user, on every node; false when there is no such user. */
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    const updated = await this.prisma.whileLocked(
-      () => this.prisma.client.user.updateMany({ where: { username }, data: { passwordHash } }),
+    const [updated] = await this.prisma.whileLocked(
+      () =>
+        this.prisma.client.$transaction([
+          this.prisma.client.user.updateMany({ where: { username }, data: { passwordHash } }),
+          this.prisma.client.$executeRaw`
+            DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ${username})`,
+        ]),
       STARTUP_LOCK_BUDGET_MS,
     );
     return updated.count > 0;
+  }
+
+  async setPasswordHashById(id: string, passwordHash: string): Promise<void> {
+    await this.prisma.whileLocked(() =>
+      this.prisma.client.user.update({ where: { id }, data: { passwordHash } }),
+    );
   }
 }

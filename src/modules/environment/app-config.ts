@@ -39,6 +39,8 @@ export interface AppConfig {
    * linklocal and uniquelocal. The login rate limit counts by that address.
    */
   trustProxy: boolean | number | string[];
+  /** A session unused for this long ends (SESSION_IDLE_MINUTES); every session ends 8 hours after sign-in. */
+  sessionIdleMs: number;
   version: string;
 }
 
@@ -112,6 +114,12 @@ const schema = z.object({
     .enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' })
     .default('info'),
   NODE_ENV: z.string().optional(),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number({ message: 'must be a whole number of minutes from 1 to 480' })
+    .int('must be a whole number of minutes from 1 to 480')
+    .min(1, 'must be a whole number of minutes from 1 to 480')
+    .max(480, 'must be a whole number of minutes from 1 to 480')
+    .default(30),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -156,6 +164,7 @@ const ECHOED = new Set([
   'CLUSTER_ADVERTISED_ADDRESS',
   'ADMIN_USERNAME',
   'LOG_LEVEL',
+  'SESSION_IDLE_MINUTES',
 ]);
 
 /** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
@@ -189,6 +198,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     logLevel: values.LOG_LEVEL,
     viewCache: values.NODE_ENV !== 'development',
     trustProxy: values.TRUST_PROXY,
+    sessionIdleMs: values.SESSION_IDLE_MINUTES * 60_000,
     version: host.version,
   };
 }

@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/sqlite/client';
-import type { Fence } from './lease';
+import type { Fence, LeaseRecord } from './lease';
 
 /**
  * The first statement of every primary-only transaction: it matches (and locks) the lease row only while
@@ -12,4 +12,30 @@ export function leaseHeldSql(fence: Fence, now: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     UPDATE leases SET holder = holder
     WHERE role = 'service' AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)} AND expires_at_ms > ${now}`;
+}
+
+/** The lease's columns, for a statement that reads the lease beside other rows (see ServersRepository). */
+export const LEASE_COLUMNS_SQL = Prisma.raw(
+  'l.holder AS lease_holder, l.epoch AS lease_epoch, l.expires_at_ms AS lease_expires_at_ms, ' +
+    'l.acquired_at_ms AS lease_acquired_at_ms, l.previous_holder AS lease_previous_holder',
+);
+/** Joins the primary lease's row as `l` (one row: the first migration inserts it). */
+export const LEASE_JOIN_SQL = Prisma.raw(`JOIN leases l ON l.role = 'service'`);
+
+export interface LeaseColumns {
+  lease_holder: string | null;
+  lease_epoch: bigint | number;
+  lease_expires_at_ms: bigint | number;
+  lease_acquired_at_ms: bigint | number;
+  lease_previous_holder: string | null;
+}
+
+export function leaseFromColumns(row: LeaseColumns): LeaseRecord {
+  return {
+    holder: row.lease_holder,
+    epoch: Number(row.lease_epoch),
+    expiresAtMs: Number(row.lease_expires_at_ms),
+    acquiredAtMs: Number(row.lease_acquired_at_ms),
+    previousHolder: row.lease_previous_holder,
+  };
 }

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ComponentType } from '../environment/app-config';
+import type { ClusterSettingsRecord } from '../configuration/cluster-settings.repository';
+import {
+  SettingsColumns,
+  settingsFromColumns,
+  SETTINGS_COLUMNS_SQL,
+  SETTINGS_JOIN_SQL,
+} from '../configuration/settings-sql';
 import { PrismaService } from '../database/prisma.service';
+import type { LeaseRecord } from '../failover/lease';
+import { LeaseColumns, leaseFromColumns, LEASE_COLUMNS_SQL, LEASE_JOIN_SQL } from '../failover/lease-sql';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
 
@@ -135,17 +144,21 @@ export class ServersRepository {
   }
 
   /**
-   * Every server with its components, and the database's "now", in one statement whatever the size of the
-   * cluster (Prisma's `include` would read servers and components in two, and split the second into
-   * several on SQLite past 999 servers). Servers by name; a server's web component before its service one.
+   * Every server with its components, the cluster settings, the primary lease and the database's "now", in
+   * one statement whatever the size of the cluster (Prisma's `include` would read servers and components in
+   * two, and split the second into several on SQLite past 999 servers; each statement saved is a round trip
+   * and a trip through Prisma on every page). Servers by name; a server's web component before its service one.
    */
-  async findAllWithComponents(): Promise<{ nowMs: number; servers: ServerRecord[] }> {
+  async findCluster(): Promise<ClusterSnapshot> {
     const rows = await this.prisma.client.$queryRaw<OverviewRow[]>`
-      SELECT n.now_ms, s.id AS server_id, s.name, s.os, s.ip_address,
+      SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
+        s.id AS server_id, s.name, s.os, s.ip_address,
         c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
         c.observed_heartbeat, c.observed_keys, c.observed_duplicate, c.instance_address, c.instance_seen_at_ms,
         c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
+      ${SETTINGS_JOIN_SQL}
+      ${LEASE_JOIN_SQL}
       LEFT JOIN servers s ON TRUE
       LEFT JOIN components c ON c.server_id = s.id
       ORDER BY s.name, c.type DESC`;
@@ -177,12 +190,25 @@ export class ServersRepository {
         eligible: booleanOrNull(row.eligible),
       });
     }
-    return { nowMs: Number(rows[0].now_ms), servers };
+    return {
+      nowMs: Number(rows[0].now_ms),
+      settings: settingsFromColumns(rows[0]),
+      lease: leaseFromColumns(rows[0]),
+      servers,
+    };
   }
 }
 
+/** What one read of the cluster gives: everything the overview and the health check judge by. */
+export interface ClusterSnapshot {
+  nowMs: number;
+  settings: ClusterSettingsRecord;
+  lease: LeaseRecord;
+  servers: ServerRecord[];
+}
+
 /** One row of the overview's JOIN, as either driver returns it (SQLite: integers for booleans). */
-interface OverviewRow {
+interface OverviewRow extends SettingsColumns, LeaseColumns {
   now_ms: bigint | number;
   server_id: string | null;
   name: string;

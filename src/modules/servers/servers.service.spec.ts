@@ -1,10 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ClusterSettingsService } from '../configuration/cluster-settings.service';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import { NodeKeys } from '../environment/node-keys';
-import { FailoverService } from '../failover/failover.service';
 import type { LeaseRecord } from '../failover/lease';
 import { KeyCrypto } from '../verification/key-crypto';
 import type { ComponentRecord, ServerRecord } from './servers.repository';
@@ -76,23 +74,23 @@ describe('ServersService', () => {
         { provide: KeyCrypto, useValue: ours },
         {
           provide: ServersRepository,
-          useValue: { findAllWithComponents: async () => ({ servers, nowMs: NOW }) },
-        },
-        {
-          provide: ClusterSettingsService,
           useValue: {
-            get: async () => ({
-              loadBalancing: false,
-              automaticFailover,
-              heartbeatFrequencySeconds: 1,
-              staleTimeoutSeconds: 3,
-              revision: 1,
-              changedAtMs: null,
-              previousStaleTimeoutSeconds: null,
+            findCluster: async () => ({
+              servers,
+              nowMs: NOW,
+              lease,
+              settings: {
+                loadBalancing: false,
+                automaticFailover,
+                heartbeatFrequencySeconds: 1,
+                staleTimeoutSeconds: 3,
+                revision: 1,
+                changedAtMs: null,
+                previousStaleTimeoutSeconds: null,
+              },
             }),
           },
         },
-        { provide: FailoverService, useValue: { currentLease: async () => lease } },
       ],
     }).compile();
     sut = module.get(ServersService);

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import type { LeaseRecord } from '../failover/lease';
-import { FailoverService } from '../failover/failover.service';
-import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
+import type { ClusterSettings } from '../configuration/cluster-settings.service';
 import {
   ComponentChecks,
   componentStatus,
@@ -52,17 +51,11 @@ export class ServersService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly servers: ServersRepository,
-    private readonly settings: ClusterSettingsService,
-    private readonly failover: FailoverService,
     private readonly crypto: KeyCrypto,
   ) {}
 
   async evaluate(): Promise<ClusterEvaluation> {
-    const [{ servers, nowMs }, settings, lease] = await Promise.all([
-      this.servers.findAllWithComponents(),
-      this.settings.get(),
-      this.failover.currentLease(),
-    ]);
+    const { servers, nowMs, settings, lease } = await this.servers.findCluster();
     const all = servers.flatMap((server) => server.components);
     const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings) === 'ok';
     const live = all.filter(isLive);

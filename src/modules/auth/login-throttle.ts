@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import { PrismaService } from '../database/prisma.service';
+
+/** Failed sign-ins allowed per user name and per client address in one window. */
+export const LOGIN_FAILURE_LIMIT = 10;
+export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
+
+/**
+ * Failed sign-ins counted in the shared database, per user name and per client address, so that the limit
+ * holds across every node behind a load balancer. A subject's window starts at its first failure and lasts
+ * LOGIN_FAILURE_WINDOW_MS; a success clears the user name's count. (express-rate-limit counts in one
+ * node's memory, or in stores for Redis and the like that this product does not run.)
+ */
+@Injectable()
+export class LoginThrottle {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Seconds until the subjects may try again, or 0 when none of them reached the limit. */
+  async retryAfterSeconds(subjects: string[]): Promise<number> {
+    const nowMs = this.clock.now().getTime();
+    const windowStart = BigInt(nowMs - LOGIN_FAILURE_WINDOW_MS);
+    const rows = await this.prisma.client.$queryRaw<{ window_started_at_ms: bigint | number }[]>`
+      SELECT window_started_at_ms FROM login_failures
+      WHERE subject IN (${subjects[0]}, ${subjects[1] ?? subjects[0]})
+        AND failures >= ${LOGIN_FAILURE_LIMIT} AND window_started_at_ms > ${windowStart}`;
+    const until = Math.max(
+      0,
+      ...rows.map((row) => Number(row.window_started_at_ms) + LOGIN_FAILURE_WINDOW_MS),
+    );
+    return until > nowMs ? Math.ceil((until - nowMs) / 1000) : 0;
+  }
+
+  async recordFailure(subjects: string[]): Promise<void> {
+    const now = BigInt(this.clock.now().getTime());
+    const windowStart = now - BigInt(LOGIN_FAILURE_WINDOW_MS);
+    await this.prisma.whileLocked(() =>
+      this.prisma.client.$transaction(
+        subjects.map(
+          (subject) => this.prisma.client.$executeRaw`
+            INSERT INTO login_failures (subject, failures, window_started_at_ms) VALUES (${subject}, 1, ${now})
+            ON CONFLICT (subject) DO UPDATE SET
+              failures = CASE WHEN login_failures.window_started_at_ms > ${windowStart}
+                THEN login_failures.failures + 1 ELSE 1 END,
+              window_started_at_ms = CASE WHEN login_failures.window_started_at_ms > ${windowStart}
+                THEN login_failures.window_started_at_ms ELSE ${now} END`,
+        ),
+      ),
+    );
+  }
+
+  async forget(subject: string): Promise<void> {
+    await this.prisma.whileLocked(
+      () => this.prisma.client.$executeRaw`DELETE FROM login_failures WHERE subject = ${subject}`,
+    );
+  }
+}
+
+export function userSubject(username: string): string {
+  return `user:${username.toLowerCase()}`;
+}
+
+export function addressSubject(address: string | undefined): string {
+  return `address:${address ?? 'unknown'}`;
+}

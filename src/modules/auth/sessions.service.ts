@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { Clock } from '../../common/clock';
+import type { AppConfig } from '../environment/app-config';
+import { APP_CONFIG } from '../environment/environment.tokens';
+import { SESSION_LIFETIME_MS, SignedInUser } from './session';
+import { SessionsRepository } from './sessions.repository';
+
+/** A used session's last-seen time is written at most this often (a write per request would be waste). */
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * Server-side sign-in sessions: the cookie carries a random token, the shared database the record, so that
+ * signing out, a password change or "sign out everywhere" ends sessions on every node at once.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: SessionsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A new session for the user; the token goes into the signed cookie, never into the database. */
+  async start(userId: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const nowMs = this.clock.now().getTime();
+    await this.sessions.create(
+      hash(token),
+      userId,
+      nowMs,
+      nowMs + SESSION_LIFETIME_MS,
+      this.config.sessionIdleMs,
+    );
+    return token;
+  }
+
+  /** The user of a live session (and it counts as used now); null when it ended, expired or idled out. */
+  async resolve(token: string): Promise<SignedInUser | null> {
+    const nowMs = this.clock.now().getTime();
+    const idleMs = this.config.sessionIdleMs;
+    const session = await this.sessions.findLive(hash(token), nowMs, idleMs);
+    if (!session) return null;
+    if (nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
+      await this.sessions.touch(hash(token), nowMs);
+    }
+    return { id: session.userId, username: session.username };
+  }
+
+  async end(token: string): Promise<void> {
+    await this.sessions.delete(hash(token));
+  }
+
+  /** Ends all of the user's sessions except `keepToken`'s; how many ended. */
+  endAllOf(userId: string, keepToken: string | null): Promise<number> {
+    return this.sessions.deleteAllOf(userId, keepToken === null ? null : hash(keepToken));
+  }
+}
+
+function hash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
