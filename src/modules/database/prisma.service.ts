@@ -101,6 +101,18 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * An aggregate that gives the rows it runs over as one JSON text: an array of arrays of `expressions`
+   * (a comma-separated list), '[]' or NULL when there are none. Reading many rows as one value skips Prisma's
+   * per-value conversion (see ServersRepository.findCluster). Numbers stay numbers; SQLite gives booleans
+   * as 0 and 1.
+   */
+  jsonArrayAggSql(expressions: string): Prisma.Sql {
+    return this.kind === 'sqlite'
+      ? Prisma.raw(`json_group_array(json_array(${expressions}))`)
+      : Prisma.raw(`json_agg(json_build_array(${expressions}))::text`);
+  }
+
+  /**
    * Runs `work` (a whole transaction, or one statement) again while SQLite answers that another process
    * holds its write lock, pausing asynchronously between tries, for at most `budgetMs`; then throws
    * DatabaseUnavailableError('locked'). On PostgreSQL, lock waits are bounded by lock_timeout instead.

@@ -75,7 +75,9 @@ export function compareVersions(a: string, b: string): number {
   if (a === b) return 0;
   const va = coerced(a);
   const vb = coerced(b);
-  if (va && vb && semver.compare(va, vb) !== 0) return semver.compare(va, vb);
+  // SemVer.compare on the parsed objects: semver.compare(va, vb) would parse both again (other options).
+  const order = va && vb ? va.compare(vb) : 0;
+  if (order !== 0) return order;
   return a < b ? -1 : 1;
 }
 
