@@ -1,7 +1,14 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
-import { API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import {
+  ADMIN_PASSWORD,
+  API_KEY,
+  csrfTokenIn,
+  signedInAgent,
+  startTestApp,
+  TestApp,
+} from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
@@ -59,6 +66,19 @@ const login = (context: Context, fields: Record<string, string>) =>
     .post('/login')
     .type('form')
     .send({ _csrf: context.anonymousCsrf, ...fields });
+
+const NEW_PASSWORD = 'a-long-enough-passphrase-7';
+const passwordForm = (context: Context, fields: Record<string, string>) =>
+  context.agent
+    .post('/account/password')
+    .type('form')
+    .send({
+      _csrf: context.csrf,
+      currentPassword: ADMIN_PASSWORD,
+      newPassword: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+      ...fields,
+    });
 
 /** A JSON body sent as written, so that it can hold what JSON.stringify would not produce. */
 const rawJson = (context: Context, method: 'put' | 'post', path: string, json: string) =>
@@ -244,6 +264,49 @@ const CASES: BadInput[] = [
     send: (c) => c.anonymous.post('/login').send({ username: 'Admin', password: 'x' }),
     status: 415,
     says: 'application/x-www-form-urlencoded',
+  },
+  // Change password (the users table must stay as it was)
+  ...(['currentPassword', 'newPassword', 'confirmPassword'] as const).map((field): BadInput => ({
+    name: `password form: a NUL byte in ${field}`,
+    send: (c) =>
+      passwordForm(
+        c,
+        field === 'currentPassword'
+          ? { currentPassword: 'ab\u0000cd' }
+          : { newPassword: 'long-enough-\u0000-pass', confirmPassword: 'long-enough-\u0000-pass' },
+      ),
+    status: 400,
+    says: 'must not contain control characters',
+  })),
+  {
+    name: 'password form: a new password of 11 characters',
+    send: (c) => passwordForm(c, { newPassword: 'eleven-char', confirmPassword: 'eleven-char' }),
+    status: 400,
+    says: 'The new password needs at least 12 characters.',
+  },
+  {
+    name: 'password form: a common new password',
+    send: (c) => passwordForm(c, { newPassword: 'qwerty123456', confirmPassword: 'qwerty123456' }),
+    status: 400,
+    says: 'one of the most common passwords',
+  },
+  {
+    name: 'password form: two different new passwords',
+    send: (c) => passwordForm(c, { confirmPassword: `${NEW_PASSWORD}x` }),
+    status: 400,
+    says: 'The two new passwords differ.',
+  },
+  {
+    name: 'password form: a wrong current password',
+    send: (c) => passwordForm(c, { currentPassword: 'not-my-password' }),
+    status: 400,
+    says: 'This is not your current password.',
+  },
+  {
+    name: 'password form without a CSRF token',
+    send: (c) => passwordForm(c, { _csrf: '' }),
+    status: 403,
+    says: 'CSRF',
   },
   // Settings form
   {
