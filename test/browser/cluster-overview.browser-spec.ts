@@ -54,7 +54,8 @@ describe('the Cluster Overview in a real browser', () => {
     const serverNames = await table
       .locator('tbody.server')
       .evaluateAll((groups) => groups.map((group) => group.getAttribute('data-server')));
-    expect(serverNames).toEqual(['browser-node', 'node-odd', 'node-stale']);
+    // Errors first (another cluster's keys), then warnings (stale), then the healthy ones.
+    expect(serverNames).toEqual(['node-odd', 'node-stale', 'browser-node']);
 
     const stale = table.locator('tbody[data-server="node-stale"]');
     expect(await stale.locator('[data-check="heartbeat"]').innerText()).toMatch(/Stale\s+10 minutes ago/);
