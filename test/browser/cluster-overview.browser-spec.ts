@@ -64,11 +64,51 @@ describe('the Cluster Overview in a real browser', () => {
     expect(await odd.locator('[data-check="encryption-key"]').innerText()).toContain('Decryption failure');
     expect(await odd.locator('[data-check="machine-key"]').innerText()).toContain('Decryption failure');
 
-    // The exact time is there on hover.
-    const exact = await stale.locator('time').getAttribute('title');
+    // The exact time is there on hover, readable, and in the datetime attribute for machines.
+    const time = stale.locator('[data-check="heartbeat"] time');
+    const exact = await time.getAttribute('datetime');
     expect(new Date(exact!).toISOString()).toBe(exact);
+    expect(await time.getAttribute('title')).toBe(`${exact!.slice(0, 19).replace('T', ' ')} UTC`);
 
     await page.screenshot({ path: `${__dirname}/../../.test-tmp/cluster-overview.png`, fullPage: true });
     expect(scriptErrors).toEqual([]);
   });
+
+  it.each([390, 768, 1280])(
+    'never scrolls the page sideways at %i px: wide tables scroll inside their card, the header wraps',
+    async (width) => {
+      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/login`);
+      await page.getByLabel('User name').fill('Admin');
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${baseUrl}/administration`);
+      const overflow: string[] = [];
+      for (const path of [
+        '/administration',
+        '/administration/cluster',
+        '/administration/cluster/configure',
+        '/administration/cluster/events',
+        '/administration/cluster/components/add',
+        '/account',
+      ]) {
+        await page.goto(`${baseUrl}${path}`);
+        const { scrollWidth, innerWidth, signOutInHeader } = await page.evaluate(() => {
+          const header = document.querySelector('header.top')!.getBoundingClientRect();
+          const button = document.querySelector('.signout button')!.getBoundingClientRect();
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth: window.innerWidth,
+            signOutInHeader:
+              button.top >= header.top && button.bottom <= header.bottom && button.right <= header.right,
+          };
+        });
+        if (scrollWidth > innerWidth) overflow.push(`${path}: ${scrollWidth} px wide`);
+        if (!signOutInHeader) overflow.push(`${path}: the Sign out button is outside the header`);
+      }
+      await context.close();
+      expect(overflow).toEqual([]);
+    },
+  );
 });

@@ -88,6 +88,14 @@ const rawJson = (context: Context, method: 'put' | 'post', path: string, json: s
     .send(json);
 const NESTED_2000 = `${'['.repeat(2000)}${']'.repeat(2000)}`;
 
+/** How the add form names its fields in messages (the API names the JSON field). */
+const FORM_LABELS = {
+  serverName: 'The server name',
+  os: 'The operating system',
+  ipAddress: 'The IP address',
+  version: 'The version',
+};
+
 /** Hostile text in every text field of every form and API body: control characters and names that deceive. */
 const HOSTILE_TEXT: BadInput[] = [
   ...(['serverName', 'os', 'ipAddress', 'version'] as const).flatMap((field) => [
@@ -95,7 +103,7 @@ const HOSTILE_TEXT: BadInput[] = [
       name: `add form: a NUL byte in ${field}`,
       send: (c: Context) => addForm(c, { [field]: `ab\u0000c` }),
       status: 400,
-      says: field,
+      says: FORM_LABELS[field],
     },
     {
       name: `add API: a NUL byte in ${field}`,
@@ -138,7 +146,7 @@ const HOSTILE_TEXT: BadInput[] = [
     name: 'add form: a server name with a right-to-left override',
     send: (c) => addForm(c, { serverName: 'node-\u202egnp.exe' }),
     status: 400,
-    says: 'serverName must not contain characters that reorder text',
+    says: 'The server name must not contain characters that reorder text',
   },
   {
     name: 'add API: a server name with a line separator (U+2028)',
@@ -162,7 +170,7 @@ const HOSTILE_TEXT: BadInput[] = [
     name: 'add API: version "banana"',
     send: (c) => addApi(c, { ...goodComponent, version: 'banana' }),
     status: 400,
-    says: 'version must be a semantic version such as 1.2.0',
+    says: 'The version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add API: version "1.2" (not three numbers)',
@@ -501,13 +509,13 @@ const CASES: BadInput[] = [
     name: 'add form: empty server name',
     send: (c) => addForm(c, { serverName: '' }),
     status: 400,
-    says: 'serverName must not be empty',
+    says: 'The server name must not be empty',
   },
   {
     name: 'add form: server name of blanks',
     send: (c) => addForm(c, { serverName: '   ' }),
     status: 400,
-    says: 'serverName must not be empty',
+    says: 'The server name must not be empty',
   },
   {
     name: 'add form: 101-character server name',
@@ -525,7 +533,7 @@ const CASES: BadInput[] = [
     name: 'add form: empty operating system',
     send: (c) => addForm(c, { os: '' }),
     status: 400,
-    says: 'os must not be empty',
+    says: 'The operating system must not be empty',
   },
   {
     name: 'add form: 201-character operating system',
@@ -549,13 +557,13 @@ const CASES: BadInput[] = [
     name: 'add form: empty IP address',
     send: (c) => addForm(c, { ipAddress: '' }),
     status: 400,
-    says: 'ipAddress must not be empty',
+    says: 'The IP address must not be empty',
   },
   {
     name: 'add form: type "database"',
     send: (c) => addForm(c, { type: 'database' }),
     status: 400,
-    says: 'type must be web or service',
+    says: 'The component type must be web or service',
   },
   {
     name: 'add form: no type',
@@ -565,13 +573,13 @@ const CASES: BadInput[] = [
         .type('form')
         .send({ _csrf: c.csrf, serverName: 'x', os: 'Linux', ipAddress: '10.0.0.1', version: '1' }),
     status: 400,
-    says: 'type must be web or service',
+    says: 'The component type must be web or service',
   },
   {
     name: 'add form: version with a space',
     send: (c) => addForm(c, { version: '1 0' }),
     status: 400,
-    says: 'version must be a semantic version such as 1.2.0',
+    says: 'The version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add form: 51-character version',
@@ -614,7 +622,7 @@ const CASES: BadInput[] = [
     name: 'add API: type "cron"',
     send: (c) => addApi(c, { ...goodComponent, type: 'cron' }),
     status: 400,
-    says: 'type must be web or service',
+    says: 'The component type must be web or service',
   },
   {
     name: 'add API: IP address 1.2.3',
@@ -632,7 +640,7 @@ const CASES: BadInput[] = [
     name: 'add API: markup as a version',
     send: (c) => addApi(c, { ...goodComponent, version: '<script>alert(1)</script>' }),
     status: 400,
-    says: 'version must be a semantic version such as 1.2.0',
+    says: 'The version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add API: a duplicate component',

@@ -159,7 +159,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
     expect(text).toContain('heartbeat every 10 seconds, stale after 1 minute');
     for (const name of ['node-a', 'node-b', 'node-c']) expect(text).toContain(`data-server="${name}"`);
     for (const address of ['10.0.0.5', '10.0.0.6', '10.0.0.7']) expect(text).toContain(address);
-    expect(text).toContain('Behind 1.0.0');
+    expect(text).toContain('0.9.0, behind 1.0.0');
     expect(text).toContain('Decryption failure');
     expect(text).toContain('Stale');
     expect(text).toContain('10 minutes ago');

@@ -1,9 +1,28 @@
+/** How the form names each field; the API's messages name the JSON field instead ("os must not be empty"). */
+const FIELD_LABELS: Record<string, string> = {
+  serverName: 'The server name',
+  os: 'The operating system',
+  ipAddress: 'The IP address',
+  type: 'The component type',
+  version: 'The version',
+};
+
+/** "os must not be empty" → "The operating system must not be empty", for a person reading the form. */
+export function labelled(errors: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, message]) => {
+      const label = FIELD_LABELS[field];
+      return [field, label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message];
+    }),
+  );
+}
+
 /** The add-a-component form, empty or as entered, with a message beside each field that needs one. */
 export function addFormModel(values: Record<string, string>, errors: Record<string, string>) {
   return {
     title: 'Add a component by hand',
     values,
-    errors,
+    errors: labelled(errors),
     hasErrors: Object.keys(errors).length > 0,
     typeChecked: { web: values.type === 'web', service: values.type === 'service' },
   };

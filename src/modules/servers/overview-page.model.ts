@@ -193,13 +193,15 @@ function componentModel(
       stale: checks.heartbeat === 'stale',
       relative: lastMs === null ? 'never' : relativeTime(lastMs, nowMs),
       exact: component.lastHeartbeatAt,
+      readable: lastMs === null ? null : readableTime(lastMs),
       label: checks.heartbeat === 'stale' ? 'Stale' : 'Live',
       badge: BADGES[checks.heartbeat === 'stale' ? 'warning' : 'ok'],
     },
     version: {
-      text: component.version,
+      // "✔ In sync 1.2.0", or "⚠ 1.1.0, behind 1.2.0": the component's own version is never mistaken for the newest.
+      text: checks.version === 'ok' ? component.version : null,
       inSync: checks.version === 'ok',
-      label: checks.version === 'ok' ? 'In sync' : `Behind ${newestVersion}`,
+      label: checks.version === 'ok' ? 'In sync' : `${component.version}, behind ${newestVersion}`,
       badge: BADGES[checks.version === 'ok' ? 'ok' : 'warning'],
     },
     encryptionKey: keyModel(checks.encryptionKey),
@@ -210,6 +212,11 @@ function componentModel(
       fix: 'Give each node its own CLUSTER_SERVER_NAME, or stop the second process.',
     },
   };
+}
+
+/** "2026-11-27 10:19:54 UTC": the exact time, readable (the page does not know the reader's time zone). */
+function readableTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** "+600.0 s ahead of the database", with a warning past CLOCK_SKEW_WARNING_MS. */
