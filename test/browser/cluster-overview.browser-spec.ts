@@ -94,16 +94,20 @@ describe('the Cluster Overview in a real browser', () => {
         '/account',
       ]) {
         await page.goto(`${baseUrl}${path}`);
-        const { scrollWidth, innerWidth, signOutInHeader } = await page.evaluate(() => {
-          const header = document.querySelector('header.top')!.getBoundingClientRect();
-          const button = document.querySelector('.signout button')!.getBoundingClientRect();
+        // A string, evaluated in the page (this file is compiled without the DOM's types).
+        const { scrollWidth, innerWidth, signOutInHeader } = await page.evaluate<{
+          scrollWidth: number;
+          innerWidth: number;
+          signOutInHeader: boolean;
+        }>(`(() => {
+          const header = document.querySelector('header.top').getBoundingClientRect();
+          const button = document.querySelector('.signout button').getBoundingClientRect();
           return {
             scrollWidth: document.documentElement.scrollWidth,
             innerWidth: window.innerWidth,
-            signOutInHeader:
-              button.top >= header.top && button.bottom <= header.bottom && button.right <= header.right,
+            signOutInHeader: button.top >= header.top && button.bottom <= header.bottom && button.right <= header.right,
           };
-        });
+        })()`);
         if (scrollWidth > innerWidth) overflow.push(`${path}: ${scrollWidth} px wide`);
         if (!signOutInHeader) overflow.push(`${path}: the Sign out button is outside the header`);
       }

@@ -170,7 +170,7 @@ const HOSTILE_TEXT: BadInput[] = [
     name: 'add API: version "banana"',
     send: (c) => addApi(c, { ...goodComponent, version: 'banana' }),
     status: 400,
-    says: 'The version must be a semantic version such as 1.2.0',
+    says: 'version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add API: version "1.2" (not three numbers)',
@@ -622,7 +622,7 @@ const CASES: BadInput[] = [
     name: 'add API: type "cron"',
     send: (c) => addApi(c, { ...goodComponent, type: 'cron' }),
     status: 400,
-    says: 'The component type must be web or service',
+    says: 'type must be web or service',
   },
   {
     name: 'add API: IP address 1.2.3',
@@ -640,7 +640,7 @@ const CASES: BadInput[] = [
     name: 'add API: markup as a version',
     send: (c) => addApi(c, { ...goodComponent, version: '<script>alert(1)</script>' }),
     status: 400,
-    says: 'The version must be a semantic version such as 1.2.0',
+    says: 'version must be a semantic version such as 1.2.0',
   },
   {
     name: 'add API: a duplicate component',

@@ -153,7 +153,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
   it('shows every server, field and status on the page, with text beside each symbol', async () => {
     const agent = await signedInAgent(node);
     const { text } = await agent.get('/administration/cluster').expect(200);
-    expect(text).toContain('Verified by <strong>node-a</strong>');
+    expect(text).toContain('Checked by <strong>node-a</strong>');
     expect(text).toMatch(/data-field="server-count">3</);
     expect(text).toContain('Disabled');
     expect(text).toContain('heartbeat every 10 seconds, stale after 1 minute');

@@ -83,7 +83,7 @@ export function overviewPageModel(
     checkedBy: report.checkedBy,
     servingNodeLooksOdd: overview.servingNodeLooksOdd,
     summary: clusterSummary(report.servers),
-    legend: { warning: BADGES.warning, error: BADGES.error },
+    legend: { ok: BADGES.ok, warning: BADGES.warning, error: BADGES.error },
     configuration: {
       serverCount: configuration.serverCount,
       loadBalancing: configuration.loadBalancing ? 'Enabled' : 'Disabled',
