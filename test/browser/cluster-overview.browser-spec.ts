@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { launchChromium, listen } from '../support/browser';
 import { seedServer } from '../support/seed';
-import { ADMIN_PASSWORD, randomKeys, startTestApp, TestApp } from '../support/test-app';
+import request from 'supertest';
+import { ADMIN_PASSWORD, API_KEY, randomKeys, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 describe('the Cluster Overview in a real browser', () => {
@@ -72,6 +73,50 @@ describe('the Cluster Overview in a real browser', () => {
 
     await page.screenshot({ path: `${__dirname}/../../.test-tmp/cluster-overview.png`, fullPage: true });
     expect(scriptErrors).toEqual([]);
+  });
+
+  it('keeps an open page live: a change appears without a reload, and an unreachable node is said and recovered from', async () => {
+    // Refresh every 2 s (the page follows the heartbeat frequency, at least every 2 s).
+    await request(node.http)
+      .put('/api/cluster/settings')
+      .set('X-ApiKey', API_KEY)
+      .send({ heartbeatFrequencySeconds: 2, staleTimeoutSeconds: 30 })
+      .expect(200);
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/login`);
+    await page.getByLabel('User name').fill('Admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${baseUrl}/administration`);
+    await page.goto(`${baseUrl}/administration/cluster`);
+    // A mark that a reload would wipe out.
+    await page.evaluate('window.stillTheSamePage = true');
+    const status = page.locator('[data-live-status]');
+    await expect(status.innerText()).resolves.toMatch(/Updated just now; refreshes every 2 s\./);
+
+    await request(node.http)
+      .post('/api/cluster/components')
+      .set('X-ApiKey', API_KEY)
+      .send({ serverName: 'node-late', os: 'Linux', ipAddress: '10.0.0.99', type: 'web', version: '1.0.0' })
+      .expect(201);
+    await page.locator('tbody[data-server="node-late"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-field="server-count"]').innerText()).toBe('4');
+    expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+
+    // The node goes away: the page says so calmly, keeps what it showed, and recovers when it is back.
+    const server = node.app.getHttpServer();
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await page.locator('.live-status.live-trouble').waitFor({ timeout: 10_000 });
+    expect(await status.innerText()).toContain('This node cannot be reached right now.');
+    expect(await page.locator('tbody[data-server="node-late"]').count()).toBe(1);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await page.locator('.live-status:not(.live-trouble)').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+    await page.close();
   });
 
   it.each([390, 768, 1280])(

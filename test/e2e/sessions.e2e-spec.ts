@@ -115,6 +115,16 @@ describe.each(databaseKinds())('sessions on %s', (kind) => {
     await busy.get('/administration').expect(303);
   });
 
+  it('does not count a page refreshing itself (X-Live-Refresh) as use', async () => {
+    const agent = await signedInAgent(nodeA);
+    const statuses: number[] = [];
+    for (const minutes of [10, 20, 29, 31]) {
+      clock.offsetMs = minutes * MINUTE;
+      statuses.push((await agent.get('/administration/cluster').set('X-Live-Refresh', '1')).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 303]);
+  });
+
   it('removes ended sessions from the database at the next sign-in', async () => {
     await signedInAgent(nodeA);
     clock.offsetMs = 9 * 60 * MINUTE;

@@ -2,6 +2,9 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { API_KEY_HEADER } from '../../common/request-kind';
 import { sessionOf, setSignedInUser } from './session';
+
+/** Sent by public/js/live.js with each refresh of an open page. */
+export const LIVE_REFRESH_HEADER = 'X-Live-Refresh';
 import { SessionsService } from './sessions.service';
 
 /**
@@ -16,7 +19,10 @@ export class SessionMiddleware implements NestMiddleware {
   use(request: Request, _response: Response, next: NextFunction): void {
     const token = sessionOf(request).token;
     if (!token || request.get(API_KEY_HEADER) !== undefined) return next();
-    this.sessions.resolve(token).then((user) => {
+    // The overview's own refreshes (public/js/live.js) do not count as use: an open tab must not keep a
+    // session from idling out.
+    const used = request.get(LIVE_REFRESH_HEADER) === undefined;
+    this.sessions.resolve(token, used).then((user) => {
       if (user) setSignedInUser(request, user);
       else delete sessionOf(request).token;
       next();

@@ -35,13 +35,16 @@ export class SessionsService {
     return token;
   }
 
-  /** The user of a live session (and it counts as used now); null when it ended, expired or idled out. */
-  async resolve(token: string): Promise<SignedInUser | null> {
+  /**
+   * The user of a live session; null when it ended, expired or idled out. `used`: the request counts as
+   * activity (false for a page refreshing itself).
+   */
+  async resolve(token: string, used = true): Promise<SignedInUser | null> {
     const nowMs = this.clock.now().getTime();
     const idleMs = this.config.sessionIdleMs;
     const session = await this.sessions.findLive(hash(token), nowMs, idleMs);
     if (!session) return null;
-    if (nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
+    if (used && nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
       await this.sessions.touch(hash(token), nowMs);
     }
     return { id: session.userId, username: session.username };

@@ -22,7 +22,11 @@ export class ClusterOverviewController {
   @Render('administration/index')
   async administration() {
     const { report } = await this.servers.overview();
-    return { title: 'Administration', summary: clusterSummary(report.servers) };
+    return {
+      title: 'Administration',
+      summary: clusterSummary(report.servers),
+      refreshSeconds: report.configuration.heartbeatFrequencySeconds,
+    };
   }
 
   /**

@@ -12,7 +12,10 @@ export function labelled(errors: Record<string, string>): Record<string, string>
   return Object.fromEntries(
     Object.entries(errors).map(([field, message]) => {
       const label = FIELD_LABELS[field];
-      return [field, label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message];
+      return [
+        field,
+        label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message,
+      ];
     }),
   );
 }

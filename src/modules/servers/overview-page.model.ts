@@ -89,6 +89,8 @@ export function overviewPageModel(
       loadBalancing: configuration.loadBalancing ? 'Enabled' : 'Disabled',
       automaticFailover: configuration.automaticFailover ? 'Enabled' : 'Disabled',
       heartbeatFrequency: describeDuration(configuration.heartbeatFrequencySeconds),
+      /** How often the page refreshes itself (public/js/live.js clamps it to 2–30 s). */
+      refreshSeconds: configuration.heartbeatFrequencySeconds,
       staleTimeout: describeDuration(configuration.staleTimeoutSeconds),
       automaticFailoverOn: configuration.automaticFailover,
       primaryServer: configuration.primaryServer,
