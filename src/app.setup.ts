@@ -19,6 +19,7 @@ import { APP_CONFIG } from './modules/environment/environment.tokens';
 
 const ROOT = join(__dirname, '..');
 const VIEWS = join(ROOT, 'views');
+const TRAILING_SPACES = /[ \t]+$/gm;
 
 /**
  * Everything the HTTP app needs besides its modules, shared by main.ts and every end-to-end test so that
@@ -75,6 +76,12 @@ export function configureApp(app: NestExpressApplication): void {
 
 function configureViews(app: NestExpressApplication, config: AppConfig): void {
   app.setBaseViewsDir(VIEWS);
+  // hbs, with the spaces that template indentation leaves at the ends of lines removed from what is sent.
+  app.engine('hbs', (file: string, options: object, done: (error: unknown, html?: string) => void) =>
+    hbs.__express(file, options, (error: unknown, html?: string) =>
+      done(error, html?.replace(TRAILING_SPACES, '')),
+    ),
+  );
   app.setViewEngine('hbs');
   // Without it, Express reads and compiles every template on every request unless NODE_ENV=production.
   app.set('view cache', config.viewCache);

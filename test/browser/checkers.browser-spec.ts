@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { HtmlValidate } from 'html-validate';
+import type { Browser, Page, Response } from 'playwright-core';
+import request from 'supertest';
+import { launchChromium, listen } from '../support/browser';
+import { seedServer } from '../support/seed';
+import { ADMIN_PASSWORD, API_KEY, randomKeys, startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const validator = new HtmlValidate({ extends: ['html-validate:recommended'] });
+
+interface AxeViolation {
+  id: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * Every page state a person meets, at a phone's width and a desktop's, checked by axe-core (zero violations)
+ * and html-validate's recommended rules (zero errors) on the HTML the server sent.
+ */
+describe.each([390, 1280])('every page at %i px, by axe-core and html-validate', (width) => {
+  jest.setTimeout(120_000);
+  let database: TestDatabase;
+  let node: TestApp;
+  let browser: Browser;
+  let baseUrl: string;
+  let page: Page;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'checked-node' } });
+    await seedServer(node, {
+      name: 'node-stale',
+      keys: node.keys,
+      components: [{ type: 'service', heartbeatAgoMs: 600_000 }],
+    });
+    await seedServer(node, {
+      name: 'node-odd',
+      keys: randomKeys(),
+      components: [{ type: 'web', heartbeatAgoMs: 1_000 }],
+    });
+    await request(node.http)
+      .post('/api/cluster/components')
+      .set('X-ApiKey', API_KEY)
+      .send({ serverName: 'by-hand', os: 'Linux', ipAddress: '10.0.0.50', type: 'web', version: '1.0.0' })
+      .expect(201);
+    baseUrl = await listen(node);
+    browser = await launchChromium();
+    // The pages forbid inline scripts; axe is injected as one, so this browser context ignores the policy.
+    const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await node?.close();
+    await database?.drop();
+  });
+
+  /** The HTML of the document that `action` leads to (after redirects), and the page's axe violations. */
+  const check = async (action: () => Promise<unknown>) => {
+    const [response] = await Promise.all([
+      page.waitForResponse((r: Response) => r.request().isNavigationRequest() && r.status() !== 303),
+      action(),
+    ]);
+    const html = await response.text();
+    await page.waitForLoadState('load');
+    await page.addScriptTag({ content: AXE_SOURCE });
+    const violations = await page.evaluate<AxeViolation[]>(
+      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`,
+    );
+    const report = await validator.validateString(html);
+    const htmlErrors = report.results.flatMap((result) =>
+      result.messages.map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`),
+    );
+    return {
+      axe: violations.map(
+        (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+      ),
+      html: htmlErrors,
+    };
+  };
+  const visit = (path: string) => check(() => page.goto(`${baseUrl}${path}`));
+  const submit = (button: string) => check(() => page.getByRole('button', { name: button }).click());
+
+  it('the sign-in page, empty and with an error', async () => {
+    expect(await visit('/login')).toEqual({ axe: [], html: [] });
+    await page.getByLabel('User name').fill('Admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    expect(await submit('Sign in')).toEqual({ axe: [], html: [] });
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    expect(await submit('Sign in')).toEqual({ axe: [], html: [] });
+  });
+
+  it.each([
+    '/administration',
+    '/administration/cluster',
+    '/administration/cluster?status=problem',
+    '/administration/cluster/configure',
+    '/administration/cluster/components/add',
+    '/administration/cluster/events',
+    '/account',
+    '/no/such/page',
+  ])('%s', async (path) => {
+    expect(await visit(path)).toEqual({ axe: [], html: [] });
+  });
+
+  it('the settings form with errors', async () => {
+    await visit('/administration/cluster/configure');
+    await page.getByLabel(/Heartbeat frequency/).fill('0');
+    await page.getByLabel(/Stale timeout/).fill('abc');
+    expect(await submit('Save')).toEqual({ axe: [], html: [] });
+  });
+
+  it('the add form with errors', async () => {
+    await visit('/administration/cluster/components/add');
+    expect(await submit('Add component')).toEqual({ axe: [], html: [] });
+  });
+
+  it('the removal confirmation', async () => {
+    await visit('/administration/cluster');
+    const link = page.locator('tbody[data-server="by-hand"] a', { hasText: 'Remove' });
+    expect(await check(() => link.click())).toEqual({ axe: [], html: [] });
+  });
+});
