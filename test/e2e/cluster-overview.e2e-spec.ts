@@ -160,6 +160,9 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
     for (const name of ['node-a', 'node-b', 'node-c']) expect(text).toContain(`data-server="${name}"`);
     for (const address of ['10.0.0.5', '10.0.0.6', '10.0.0.7']) expect(text).toContain(address);
     expect(text).toContain('0.9.0, behind 1.0.0');
+    // Each component's last 24 hours, drawn on the server, with words for those who cannot see it.
+    expect(text).toMatch(/<svg class="timeline"[^>]* role="img" aria-label="Last 24 hours: [^"]+">/);
+    expect(text).toContain('no change in 24 h');
     expect(text).toContain('Decryption failure');
     expect(text).toContain('Stale');
     expect(text).toContain('10 minutes ago');

@@ -25,6 +25,19 @@ export class EventsService {
     return this.events.findNewest(limit);
   }
 
+  /**
+   * For the overview, in one statement: the `newest` events (newest first), and the history since `sinceMs`
+   * that the components' timelines are drawn from (oldest first; see findForOverview).
+   */
+  async forOverview(
+    newest: number,
+    componentIds: string[],
+    sinceMs: number,
+  ): Promise<{ recent: ClusterEvent[]; history: ClusterEvent[] }> {
+    const events = await this.events.findForOverview(newest, componentIds, sinceMs);
+    return { recent: [...events].reverse().slice(0, newest), history: events };
+  }
+
   async page(page: number): Promise<EventsPage> {
     const [total, nowMs] = await Promise.all([this.events.countAll(), this.events.databaseNowMs()]);
     const pageCount = Math.max(1, Math.ceil(total / EVENTS_PAGE_SIZE));

@@ -2,7 +2,8 @@ import { Controller, Get, Header, Query, Redirect, Render } from '@nestjs/common
 import { eventRows } from '../events/events-page.model';
 import { EventsService } from '../events/events.service';
 import { ClusterSettingsService } from '../configuration/cluster-settings.service';
-import { clusterSummary, overviewPageModel, SERVERS_PER_PAGE } from './overview-page.model';
+import { clusterSummary, overviewPageModel, SERVERS_PER_PAGE, serversOnPage } from './overview-page.model';
+import { TIMELINE_MS } from './timeline.model';
 import { pageSelection } from './server-selection';
 import { ServersService } from './servers.service';
 
@@ -38,14 +39,20 @@ export class ClusterOverviewController {
   @Header('Cache-Control', 'private, no-cache')
   async clusterOverview(@Query() query: Record<string, unknown>) {
     const shown = pageSelection(query, SERVERS_PER_PAGE);
-    const [overview, recent] = await Promise.all([this.servers.overview(), this.events.newest(5)]);
+    const overview = await this.servers.overview();
+    // The shown components' last 24 hours and the newest events, in one statement.
+    const ids = serversOnPage(overview.report.servers, shown).flatMap((server) =>
+      server.components.map((component) => component.id),
+    );
+    const events = await this.events.forOverview(5, ids, overview.nowMs - TIMELINE_MS);
     const warnings = this.settings.warnings(overview.report.configuration);
     return {
       title: 'Cluster Overview',
       ...overviewPageModel(overview, {
         warnings,
-        recentEvents: eventRows(recent, overview.nowMs),
+        recentEvents: eventRows(events.recent, overview.nowMs),
         shown,
+        history: events.history,
       }),
     };
   }

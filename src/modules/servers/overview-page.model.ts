@@ -1,7 +1,9 @@
 import { describeDuration, plural, relativeTime } from '../../common/format';
 import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
+import type { ClusterEvent } from '../events/event';
 import { PageStatusFilter, selectServers, ServerSelection } from './server-selection';
+import { timelineModel } from './timeline.model';
 
 /** Servers on one page of the overview; the rest are a click away, and a page stays small at any size. */
 export const SERVERS_PER_PAGE = 50;
@@ -72,9 +74,14 @@ export function clusterSummary(servers: ServerReport[]): { text: string; badge: 
   return { text: parts.join(', '), badge: BADGES[level] };
 }
 
+/** The servers the page shows for this request (to read their timelines' events before rendering). */
+export function serversOnPage(all: ServerReport[], shown: PageRequest): ServerReport[] {
+  return listingModel(all, shown).servers;
+}
+
 export function overviewPageModel(
   overview: ClusterOverview,
-  extras: { warnings: string[]; recentEvents: unknown[]; shown: PageRequest },
+  extras: { warnings: string[]; recentEvents: unknown[]; shown: PageRequest; history: ClusterEvent[] },
 ) {
   const { report, nowMs } = overview;
   const configuration = report.configuration;
@@ -107,9 +114,10 @@ export function overviewPageModel(
       ipAddress: server.ipAddress,
       badge: BADGES[server.status],
       clock: clockModel(server.clockSkewMs),
-      components: server.components.map((component) =>
-        componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
-      ),
+      components: server.components.map((component) => ({
+        ...componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
+        timeline: timelineModel(component, extras.history, nowMs),
+      })),
     })),
   };
 }
