@@ -263,6 +263,31 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     await agent.get('/administration/cluster/events?page=abc').expect(400);
   });
 
+  it('filters the history by server, component and kind, and keeps the filter across pages', async () => {
+    const agent = await signedInAgent(node);
+    const kindsOf = (html: string) =>
+      [...html.matchAll(/data-event-kind="([^"]+)"/g)].map((match) => match[1]);
+    const stale = await agent.get('/administration/cluster/events?kind=component-stale').expect(200);
+    expect(kindsOf(stale.text).length).toBeGreaterThan(0);
+    expect(new Set(kindsOf(stale.text))).toEqual(new Set(['component-stale']));
+    expect(stale.text).toContain('<option value="component-stale" selected>');
+    const quiet = await agent
+      .get('/administration/cluster/events?server=quiet-node&component=service&kind=')
+      .expect(200);
+    expect(kindsOf(quiet.text).length).toBeGreaterThan(0);
+    expect(quiet.text).not.toContain('<td>e2e-node');
+    expect(
+      [...quiet.text.matchAll(/<td>([^<]*)<\/td>/g)]
+        .map((m) => m[1])
+        .filter((t) => t.includes(': '))
+        .every((t) => t.startsWith('quiet-node')),
+    ).toBe(true);
+    const none = await agent.get('/administration/cluster/events?server=nobody').expect(200);
+    expect(none.text).toContain('0 matching events');
+    await agent.get('/administration/cluster/events?kind=explosion').expect(400);
+    await agent.get('/administration/cluster/events?component=database').expect(400);
+  });
+
   it('removes events older than the retention period, at most once a minute', async () => {
     const prisma = node.app.get(PrismaService).client;
     const old = await prisma.event.create({

@@ -122,7 +122,9 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       const agent = await signedInAgent(node);
       const { page, csrf, revision } = await formFor(agent);
       expect(page.text).toContain('Load balancing enabled');
-      expect(page.text).toContain('name="heartbeatFrequencySeconds" type="text" inputmode="numeric" value="4"');
+      expect(page.text).toContain(
+        'name="heartbeatFrequencySeconds" type="text" inputmode="numeric" value="4"',
+      );
       const saved = await agent
         .post('/administration/cluster/configure')
         .type('form')

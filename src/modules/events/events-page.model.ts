@@ -28,12 +28,40 @@ export function eventRows(events: ClusterEvent[], nowMs: number) {
 }
 
 export function eventsPageModel(result: EventsPage) {
+  const { filter } = result;
+  const href = (page: number) => {
+    const query = new URLSearchParams();
+    if (filter.server !== undefined) query.set('server', filter.server);
+    if (filter.component !== undefined) query.set('component', filter.component);
+    if (filter.kind !== undefined) query.set('kind', filter.kind);
+    if (page > 1) query.set('page', String(page));
+    const text = query.toString();
+    return `/administration/cluster/events${text ? `?${text}` : ''}`;
+  };
+  const filtered = Object.values(filter).some((value) => value !== undefined);
   return {
     events: eventRows(result.events, result.nowMs),
     total: result.total,
+    filtered,
     page: result.page,
     pageCount: result.pageCount,
-    newerPage: result.page > 1 ? result.page - 1 : null,
-    olderPage: result.page < result.pageCount ? result.page + 1 : null,
+    newerHref: result.page > 1 ? href(result.page - 1) : null,
+    olderHref: result.page < result.pageCount ? href(result.page + 1) : null,
+    filter: {
+      server: filter.server ?? '',
+      components: [
+        { value: '', label: 'Any', selected: filter.component === undefined },
+        { value: 'web', label: 'Web', selected: filter.component === 'web' },
+        { value: 'service', label: 'Service', selected: filter.component === 'service' },
+      ],
+      kinds: [
+        { value: '', label: 'Any', selected: filter.kind === undefined },
+        ...(Object.keys(LABELS) as EventKind[]).map((kind) => ({
+          value: kind,
+          label: LABELS[kind].label,
+          selected: filter.kind === kind,
+        })),
+      ],
+    },
   };
 }

@@ -10,6 +10,12 @@ export class EventsController {
   @Get()
   @Render('administration/cluster/events')
   async list(@Query() query: EventsPageQueryDto) {
-    return { title: 'Cluster events', ...eventsPageModel(await this.events.page(query.page ?? 1)) };
+    // An empty field of the filter form means "any".
+    const filter = {
+      server: query.server?.trim() || undefined,
+      component: query.component || undefined,
+      kind: query.kind || undefined,
+    };
+    return { title: 'Cluster events', ...eventsPageModel(await this.events.page(query.page ?? 1, filter)) };
   }
 }

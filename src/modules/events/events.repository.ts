@@ -7,8 +7,9 @@ import type { ClusterEvent, EventKind } from './event';
 export class EventsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async findNewest(limit: number, offset = 0): Promise<ClusterEvent[]> {
+  async findNewest(limit: number, offset = 0, filter: EventFilter = {}): Promise<ClusterEvent[]> {
     const rows = await this.prisma.client.event.findMany({
+      where: whereOf(filter),
       orderBy: { id: 'desc' },
       take: limit,
       skip: offset,
@@ -58,9 +59,24 @@ export class EventsRepository {
     return this.prisma.databaseNowMs();
   }
 
-  async countAll(): Promise<number> {
-    return this.prisma.client.event.count();
+  async count(filter: EventFilter = {}): Promise<number> {
+    return this.prisma.client.event.count({ where: whereOf(filter) });
   }
+}
+
+/** Which events a list shows: about one server, one kind of component, of one kind; any when left out. */
+export interface EventFilter {
+  server?: string;
+  component?: 'web' | 'service';
+  kind?: string;
+}
+
+function whereOf(filter: EventFilter) {
+  return {
+    ...(filter.server !== undefined ? { serverName: filter.server } : {}),
+    ...(filter.component !== undefined ? { componentType: filter.component } : {}),
+    ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
+  };
 }
 
 interface EventRow {

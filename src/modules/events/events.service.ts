@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ClusterEvent } from './event';
-import { EventsRepository } from './events.repository';
+import { EventFilter, EventsRepository } from './events.repository';
 
 export const EVENTS_PAGE_SIZE = 50;
 
@@ -11,6 +11,7 @@ export interface EventsPage {
   total: number;
   /** The database's time when the page was read, for relative times. */
   nowMs: number;
+  filter: EventFilter;
 }
 
 /**
@@ -38,11 +39,11 @@ export class EventsService {
     return { recent: [...events].reverse().slice(0, newest), history: events };
   }
 
-  async page(page: number): Promise<EventsPage> {
-    const [total, nowMs] = await Promise.all([this.events.countAll(), this.events.databaseNowMs()]);
+  async page(page: number, filter: EventFilter = {}): Promise<EventsPage> {
+    const [total, nowMs] = await Promise.all([this.events.count(filter), this.events.databaseNowMs()]);
     const pageCount = Math.max(1, Math.ceil(total / EVENTS_PAGE_SIZE));
     const current = Math.min(page, pageCount);
-    const events = await this.events.findNewest(EVENTS_PAGE_SIZE, (current - 1) * EVENTS_PAGE_SIZE);
-    return { events, page: current, pageCount, total, nowMs };
+    const events = await this.events.findNewest(EVENTS_PAGE_SIZE, (current - 1) * EVENTS_PAGE_SIZE, filter);
+    return { events, page: current, pageCount, total, nowMs, filter };
   }
 }

@@ -1,5 +1,7 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsPlainText } from '../../../common/text-validators';
+import { EVENT_KINDS } from '../event';
 
 export class EventsApiQueryDto {
   @IsOptional()
@@ -17,4 +19,27 @@ export class EventsPageQueryDto {
   @Min(1, { message: 'page must be a whole number of at least 1' })
   @Max(1_000_000, { message: 'page must be a whole number of at least 1' })
   page?: number;
+
+  /** Only events about this server (its exact name). The filter form sends "" for "any". */
+  @Transform(emptyIsAbsent)
+  @IsOptional()
+  @IsString({ message: 'server must be text' })
+  @MaxLength(100, { message: 'server must be at most 100 characters' })
+  @IsPlainText('server')
+  server?: string;
+
+  /** Only events about this kind of component. */
+  @Transform(emptyIsAbsent)
+  @IsOptional()
+  @IsIn(['web', 'service'], { message: 'component must be web or service' })
+  component?: 'web' | 'service';
+
+  @Transform(emptyIsAbsent)
+  @IsOptional()
+  @IsIn(EVENT_KINDS, { message: `kind must be one of ${EVENT_KINDS.join(', ')}` })
+  kind?: string;
+}
+
+function emptyIsAbsent({ value }: { value: unknown }): unknown {
+  return value === '' ? undefined : value;
 }
