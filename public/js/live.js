@@ -4,6 +4,23 @@
 // works as it is. Allowed by the content security policy (script-src 'self'); no framework.
 (function () {
   'use strict';
+  // Exact times are sent in UTC (the server does not know the reader's time zone); the hover text gains the
+  // reader's own local time.
+  function localTimes(root) {
+    var times = root.querySelectorAll('time[datetime]');
+    for (var i = 0; i < times.length; i += 1) {
+      var at = new Date(times[i].getAttribute('datetime'));
+      if (isNaN(at.getTime()) || times[i].hasAttribute('data-local')) continue;
+      times[i].setAttribute('title', at.toLocaleString() + ' (your time) · ' + (times[i].getAttribute('title') || ''));
+      times[i].setAttribute('data-local', '');
+    }
+  }
+  // What the server sent for each region, to compare the next answer with (the DOM now differs: local times).
+  var served = {};
+  var initial = document.querySelectorAll('[data-live]');
+  for (var r = 0; r < initial.length; r += 1) served[initial[r].getAttribute('data-live')] = initial[r].innerHTML;
+  localTimes(document);
+
   var status = document.querySelector('[data-live-status]');
   if (!status || !window.fetch || !window.DOMParser) return;
   var text = status.querySelector('[data-live-text]');
@@ -31,7 +48,11 @@
       var next = fresh.querySelector('[data-live="' + region.getAttribute('data-live') + '"]');
       // A region the reader is working in (a focused link or button) waits for the next round.
       if (!next || region.contains(document.activeElement)) continue;
-      if (region.innerHTML !== next.innerHTML) region.innerHTML = next.innerHTML;
+      var name = region.getAttribute('data-live');
+      if (served[name] === next.innerHTML) continue;
+      served[name] = next.innerHTML;
+      region.innerHTML = next.innerHTML;
+      localTimes(region);
     }
   }
 

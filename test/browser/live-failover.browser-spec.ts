@@ -42,9 +42,7 @@ describe('a failover watched on an open page', () => {
     await page.goto(`${baseUrl}/administration/cluster`);
     const primary = page.locator('[data-field="primary-server"]');
     // node-b's first heartbeat makes it a backup; the page shows it by itself.
-    await page
-      .locator('[data-field="backup-servers"]', { hasText: 'node-b' })
-      .waitFor({ timeout: 10_000 });
+    await page.locator('[data-field="backup-servers"]', { hasText: 'node-b' }).waitFor({ timeout: 10_000 });
     expect(await primary.innerText()).toMatch(/^node-a/);
     await page.evaluate('window.stillTheSamePage = true');
 

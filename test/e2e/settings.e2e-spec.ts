@@ -163,6 +163,18 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       expect(refused.text).toMatch(
         /id="heartbeatFrequencySeconds-error">Heartbeat frequency Enter a whole number of seconds\./,
       );
+      // Two problems, of two kinds (not a number; a number out of range): both are shown at once.
+      const both = await agent
+        .post('/administration/cluster/configure')
+        .type('form')
+        .send({ _csrf: csrf, revision, heartbeatFrequencySeconds: 'ten', staleTimeoutSeconds: '1' })
+        .expect(400);
+      expect(both.text).toMatch(
+        /id="heartbeatFrequencySeconds-error">Heartbeat frequency Enter a whole number of seconds\./,
+      );
+      expect(both.text).toMatch(
+        /id="staleTimeoutSeconds-error">Stale timeout must be a whole number of seconds from 3 to 86400/,
+      );
       const tooShort = await agent
         .post('/administration/cluster/configure')
         .type('form')

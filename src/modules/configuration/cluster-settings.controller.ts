@@ -4,6 +4,7 @@ import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
 import { ClusterSettingsService } from './cluster-settings.service';
 import { SettingsFormDto } from './dto/settings-form.dto';
+import { settingsErrors } from './settings-rules';
 import { SettingsConflictError, SettingsInvalidError } from './settings.errors';
 import { settingsFormModel, SettingsFormState } from './settings-form.model';
 
@@ -37,7 +38,12 @@ export class ClusterSettingsController {
           settingsFormModel({ values: entered, errors: {}, warnings: [], ...state } as SettingsFormState),
         );
 
-    if (!form.valid) return again({ errors: form.errors, revision }, HttpStatus.BAD_REQUEST);
+    if (!form.valid) {
+      // Every field's problem at once: the rules' messages for the fields that were well-formed numbers, beside
+      // the form's own messages for those that were not (which come first).
+      const ruleErrors = settingsErrors(form.value.values());
+      return again({ errors: { ...ruleErrors, ...form.errors }, revision }, HttpStatus.BAD_REQUEST);
+    }
     try {
       await this.settings.update({ values: form.value.values(), basedOnRevision: revision, actor });
     } catch (error) {
