@@ -193,6 +193,8 @@ describe('a session signed on one node', () => {
 });
 
 describe('sign-in attempts', () => {
+  // Fifteen password checks (scrypt, deliberately slow) a test: room for a busy machine.
+  jest.setTimeout(30_000);
   it('are limited to ten failures per address, after which even the right password waits', async () => {
     const database = await createTestDatabase('sqlite');
     const node = await startTestApp(database);

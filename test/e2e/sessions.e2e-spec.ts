@@ -221,6 +221,8 @@ describe.each(databaseKinds())('sessions on %s', (kind) => {
 });
 
 describe.each(databaseKinds())('failed sign-ins on %s', (kind) => {
+  // Fifteen password checks (scrypt, deliberately slow) a test: room for a busy machine.
+  jest.setTimeout(30_000);
   let database: TestDatabase;
   let nodeA: TestApp;
   let nodeB: TestApp;

@@ -68,6 +68,11 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Zero from the start, so that rate() and alerts see a series before the first failure.
+    for (const type of ['web', 'service'] as const) {
+      this.heartbeatsWritten.inc({ type }, 0);
+      this.heartbeatsFailed.inc({ type }, 0);
+    }
   }
 
   /**
