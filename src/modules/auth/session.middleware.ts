@@ -2,10 +2,10 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { API_KEY_HEADER } from '../../common/request-kind';
 import { sessionOf, setSignedInUser } from './session';
+import { SessionsService } from './sessions.service';
 
 /** Sent by public/js/live.js with each refresh of an open page. */
 export const LIVE_REFRESH_HEADER = 'X-Live-Refresh';
-import { SessionsService } from './sessions.service';
 
 /**
  * Finds who is signed in, once per request, from the session token in the signed cookie and its record in

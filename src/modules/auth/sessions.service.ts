@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { Clock } from '../../common/clock';
+import { errorSummary } from '../../common/error-summary';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import { SESSION_LIFETIME_MS, SignedInUser } from './session';
@@ -15,6 +16,8 @@ const TOUCH_EVERY_MS = 60_000;
  */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: SessionsRepository,
@@ -45,7 +48,11 @@ export class SessionsService {
     const session = await this.sessions.findLive(hash(token), nowMs, idleMs);
     if (!session) return null;
     if (used && nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
-      await this.sessions.touch(hash(token), nowMs);
+      // Best effort, and not waited for: a page is not delayed (or refused, when SQLite's lock is held
+      // elsewhere) for the sake of a last-seen time; the next request a minute later writes it again.
+      this.sessions.touch(hash(token), nowMs).catch((error: unknown) => {
+        this.logger.warn(`could not note that a session was used: ${errorSummary(error)}`);
+      });
     }
     return { id: session.userId, username: session.username };
   }
