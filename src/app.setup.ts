@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { checkBodyShape } from './common/body-shape.middleware';
 import { requireContentType } from './common/content-type.middleware';
 import { mostBasicMessage } from './common/form-validation';
+import { buildApiDocument } from './common/openapi';
+import { ApiDocument } from './modules/ops/api-docs.controller';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
 import { KeyCrypto } from './modules/verification/key-crypto';
 import type { AppConfig } from './modules/environment/app-config';
@@ -72,6 +74,7 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   configureViews(app, config);
+  app.get(ApiDocument).document = buildApiDocument(app, config.version);
 }
 
 function configureViews(app: NestExpressApplication, config: AppConfig): void {

@@ -2,6 +2,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { FailoverModule } from '../failover/failover.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ServersModule } from '../servers/servers.module';
+import { ApiDocsController, ApiDocument } from './api-docs.controller';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
 import { HealthService } from './health.service';
@@ -12,8 +13,8 @@ import { MonitoringService } from './monitoring.service';
 /** For load balancers and monitoring: /health, /metrics, and the timing of every request. */
 @Module({
   imports: [ServersModule, FailoverModule, MetricsModule],
-  controllers: [HealthController, MetricsController],
-  providers: [HealthRepository, HealthService, MonitoringService],
+  controllers: [HealthController, MetricsController, ApiDocsController],
+  providers: [HealthRepository, HealthService, MonitoringService, ApiDocument],
 })
 export class OpsModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

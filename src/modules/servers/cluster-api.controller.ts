@@ -1,9 +1,14 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCommon } from '../../common/openapi';
+import { CLUSTER_REPORT_SCHEMA } from './cluster-report.schema';
 import type { ClusterReportSelection } from './cluster-report';
 import { apiSelection, selectServers } from './server-selection';
 import { ServersService } from './servers.service';
 
 @Controller('api/cluster')
+@ApiTags('cluster')
+@ApiCommon()
 export class ClusterApiController {
   constructor(private readonly servers: ServersService) {}
 
@@ -13,6 +18,18 @@ export class ClusterApiController {
    */
   @Get()
   @Header('Cache-Control', 'private, no-cache')
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    description: 'ok, warning, error, or several separated by commas',
+  })
+  @ApiQuery({ name: 'name', required: false, description: 'Part of the server name, any case' })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } })
+  @ApiOkResponse({
+    description: 'Every server by name, or the selection asked for (ETag; 304 when unchanged)',
+    schema: CLUSTER_REPORT_SCHEMA,
+  })
   async cluster(@Query() query: Record<string, unknown>): Promise<ClusterReportSelection> {
     const selection = apiSelection(query);
     const { report } = await this.servers.overview();

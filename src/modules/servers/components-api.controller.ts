@@ -1,3 +1,13 @@
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiCommon, ERROR_SCHEMA } from '../../common/openapi';
+import { COMPONENT_ADDED_SCHEMA } from './cluster-report.schema';
 import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ComponentIdPipe } from '../../common/component-id.pipe';
 import { Actor } from '../auth/actor.decorator';
@@ -5,6 +15,8 @@ import { ComponentsService } from './components.service';
 import { AddComponentDto } from './dto/add-component.dto';
 
 @Controller('api/cluster/components')
+@ApiTags('components')
+@ApiCommon()
 export class ComponentsApiController {
   constructor(private readonly components: ComponentsService) {}
 
@@ -13,6 +25,11 @@ export class ComponentsApiController {
    * type, or exists with another operating system or IP address.
    */
   @Post()
+  @ApiCreatedResponse({ description: 'Added', schema: COMPONENT_ADDED_SCHEMA })
+  @ApiConflictResponse({
+    description: 'That server already has such a component, or exists with another OS or address',
+    schema: ERROR_SCHEMA,
+  })
   async add(@Body() body: AddComponentDto, @Actor() actor: string) {
     const { id } = await this.components.add(body, actor);
     return { id, ...body, addedManually: true };
@@ -21,6 +38,9 @@ export class ComponentsApiController {
   /** 204; 404 when there is no such component. */
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Removed (and its server, when it was the last component)' })
+  @ApiNotFoundResponse({ description: 'No such component', schema: ERROR_SCHEMA })
   async remove(@Param('id', ComponentIdPipe) id: string, @Actor() actor: string): Promise<void> {
     await this.components.remove(id, actor);
   }

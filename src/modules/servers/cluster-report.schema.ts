@@ -1,0 +1,99 @@
+import type { SchemaObject } from '@nestjs/swagger';
+
+/** GET /api/cluster's answer, for the OpenAPI document (cluster-report.ts holds the types). */
+const STATUS: SchemaObject = { type: 'string', enum: ['ok', 'warning', 'error'] };
+const CHECK = (values: string[], nullable = false): SchemaObject => ({
+  type: 'string',
+  enum: values,
+  nullable,
+});
+
+const COMPONENT: SchemaObject = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    type: { type: 'string', enum: ['web', 'service'] },
+    role: { type: 'string', enum: ['primary', 'backup', 'inactive', 'ineligible'], nullable: true },
+    version: { type: 'string' },
+    lastHeartbeatAt: { type: 'string', format: 'date-time', nullable: true },
+    addedManually: { type: 'boolean' },
+    status: STATUS,
+    checks: {
+      type: 'object',
+      properties: {
+        heartbeat: CHECK(['ok', 'stale']),
+        version: CHECK(['ok', 'out-of-sync']),
+        encryptionKey: CHECK(['ok', 'decryption-failure']),
+        machineKey: CHECK(['ok', 'decryption-failure'], true),
+      },
+    },
+    duplicateProcess: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        address: { type: 'string', nullable: true },
+        lastSeenAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+};
+
+export const CLUSTER_REPORT_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    checkedBy: { type: 'object', properties: { server: { type: 'string' }, version: { type: 'string' } } },
+    configuration: {
+      type: 'object',
+      properties: {
+        serverCount: { type: 'integer', description: 'The whole cluster, whatever the selection' },
+        loadBalancing: { type: 'boolean' },
+        automaticFailover: { type: 'boolean' },
+        heartbeatFrequencySeconds: { type: 'integer' },
+        staleTimeoutSeconds: { type: 'integer' },
+        primaryServer: { type: 'string', nullable: true },
+        backupServers: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    servers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          os: { type: 'string' },
+          ipAddress: { type: 'string' },
+          status: STATUS,
+          clockSkewMs: {
+            type: 'integer',
+            nullable: true,
+            description: "That server's clock minus the database's",
+          },
+          components: { type: 'array', items: COMPONENT },
+        },
+      },
+    },
+    selection: {
+      type: 'object',
+      properties: {
+        status: { type: 'array', items: STATUS, nullable: true },
+        name: { type: 'string', nullable: true },
+        offset: { type: 'integer' },
+        limit: { type: 'integer', nullable: true },
+        matched: { type: 'integer', description: 'Servers that matched the filter, before offset and limit' },
+      },
+    },
+  },
+};
+
+export const COMPONENT_ADDED_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    serverName: { type: 'string' },
+    os: { type: 'string' },
+    ipAddress: { type: 'string' },
+    type: { type: 'string', enum: ['web', 'service'] },
+    version: { type: 'string' },
+    addedManually: { type: 'boolean', enum: [true] },
+  },
+};
