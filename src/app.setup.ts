@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { checkBodyShape } from './common/body-shape.middleware';
 import { requireContentType } from './common/content-type.middleware';
 import { mostBasicMessage } from './common/form-validation';
+import { requestIds } from './common/request-id.middleware';
 import { buildApiDocument } from './common/openapi';
 import { ApiDocument } from './modules/ops/api-docs.controller';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
@@ -32,6 +33,7 @@ export function configureApp(app: NestExpressApplication): void {
   const crypto = app.get(KeyCrypto);
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
+  app.use(requestIds(config.logFormat === 'json'));
   // Whose X-Forwarded-For to believe: nobody's unless TRUST_PROXY names the proxies (else any client could
   // claim a new address with every request and never meet the login rate limit).
   app.set('trust proxy', config.trustProxy);

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { JsonLogger } from './common/json-logger';
 import { framed, NodeLogger } from './common/node-logger';
 import { AuthService } from './modules/auth/auth.service';
 import { AppConfig, loadAppConfig, LogLevel } from './modules/environment/app-config';
@@ -31,8 +32,13 @@ function readConfiguration(): { config: AppConfig; resolved: ResolvedKeys } {
 
 async function bootstrap(): Promise<void> {
   const { config, resolved } = readConfiguration();
+  const nodeLogger =
+    config.logFormat === 'json'
+      ? new JsonLogger(config.serverName, NEST_LEVELS[config.logLevel])
+      : new NodeLogger({ logLevels: NEST_LEVELS[config.logLevel] });
+  // From the first line on, in the chosen format (the key warning below comes before Nest starts).
+  Logger.overrideLogger(nodeLogger);
   const logger = new Logger('Node');
-  Logger.overrideLogger(NEST_LEVELS[config.logLevel]);
   if (resolved.generated.length > 0) {
     logger.warn(
       `${resolved.generated.join(' and ')} not set: using the key(s) generated in ${resolved.file}. ` +
@@ -41,7 +47,7 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, resolved.keys), {
     bodyParser: false,
-    logger: new NodeLogger({ logLevels: NEST_LEVELS[config.logLevel] }),
+    logger: nodeLogger,
   });
   configureApp(app);
   app.enableShutdownHooks();
@@ -53,6 +59,17 @@ async function bootstrap(): Promise<void> {
     `Cluster Overview: http://${shownHost}:${config.port}/administration/cluster`,
   ];
   const first = app.get(AuthService).firstAdministrator;
+  if (config.logFormat === 'json') {
+    // Machine-collected logs never carry a password: a generated one is not shown, and can be replaced.
+    logger.log({ msg: lines.join(' '), address: `http://${shownHost}:${config.port}` });
+    if (first?.generatedPassword) {
+      logger.warn(
+        `created the first administrator "${first.username}" with a generated password, not shown in JSON logs: ` +
+          `set one with npm run admin -- reset-password ${first.username}`,
+      );
+    }
+    return;
+  }
   if (first?.generatedPassword) {
     // Shown once, at the first start, on the console only: it is not kept anywhere in clear.
     lines.push(`Sign in as "${first.username}" with the generated password: ${first.generatedPassword}`);

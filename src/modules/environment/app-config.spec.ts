@@ -117,6 +117,9 @@ describe('loadAppConfig', () => {
     ['ADMIN_PASSWORD', 'short'],
     ['API_KEY', 'short'],
     ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'xml'],
+    ['SESSION_IDLE_MINUTES', '0'],
+    ['SESSION_IDLE_MINUTES', 'forever'],
   ])('stops at a bad %s (%s) with a message naming it', (variable, value) => {
     const error = errorFor({ [variable]: value });
     expect(error.variable).toBe(variable);

@@ -41,6 +41,8 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** A session unused for this long ends (SESSION_IDLE_MINUTES); every session ends 8 hours after sign-in. */
   sessionIdleMs: number;
+  /** text: for a person at a terminal; json: one JSON object per line, for log collectors (LOG_FORMAT). */
+  logFormat: 'text' | 'json';
   version: string;
 }
 
@@ -114,6 +116,7 @@ const schema = z.object({
     .enum(['error', 'warn', 'info', 'debug'], { message: 'must be one of error, warn, info, debug' })
     .default('info'),
   NODE_ENV: z.string().optional(),
+  LOG_FORMAT: z.enum(['text', 'json'], { message: 'must be text or json' }).default('text'),
   SESSION_IDLE_MINUTES: z.coerce
     .number({ message: 'must be a whole number of minutes from 1 to 480' })
     .int('must be a whole number of minutes from 1 to 480')
@@ -165,6 +168,7 @@ const ECHOED = new Set([
   'ADMIN_USERNAME',
   'LOG_LEVEL',
   'SESSION_IDLE_MINUTES',
+  'LOG_FORMAT',
 ]);
 
 /** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
@@ -199,6 +203,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     viewCache: values.NODE_ENV !== 'development',
     trustProxy: values.TRUST_PROXY,
     sessionIdleMs: values.SESSION_IDLE_MINUTES * 60_000,
+    logFormat: values.LOG_FORMAT,
     version: host.version,
   };
 }
