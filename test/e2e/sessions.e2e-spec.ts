@@ -277,4 +277,14 @@ describe.each(databaseKinds())('failed sign-ins on %s', (kind) => {
     // Another address is not held back by it.
     expect((await attempt(nodeA, 'user-x', 'wrong', '203.0.113.78')).status).toBe(401);
   });
+
+  it('forgets windows that have passed, so made-up user names do not pile up', async () => {
+    const prisma = nodeA.app.get(PrismaService).client;
+    await prisma.loginFailure.create({
+      data: { subject: 'user:long-ago', failures: 3, windowStartedAtMs: BigInt(Date.now() - 16 * 60_000) },
+    });
+    await attempt(nodeB, 'someone-new', 'wrong', '203.0.113.90');
+    expect(await prisma.loginFailure.findUnique({ where: { subject: 'user:long-ago' } })).toBeNull();
+    expect(await prisma.loginFailure.findUnique({ where: { subject: 'user:someone-new' } })).not.toBeNull();
+  });
 });

@@ -38,8 +38,11 @@ export class LoginThrottle {
     const now = BigInt(this.clock.now().getTime());
     const windowStart = now - BigInt(LOGIN_FAILURE_WINDOW_MS);
     await this.prisma.whileLocked(() =>
-      this.prisma.client.$transaction(
-        subjects.map(
+      this.prisma.client.$transaction([
+        // Windows that have passed are forgotten, so that made-up user names cannot grow the table for ever.
+        this.prisma.client
+          .$executeRaw`DELETE FROM login_failures WHERE window_started_at_ms <= ${windowStart}`,
+        ...subjects.map(
           (subject) => this.prisma.client.$executeRaw`
             INSERT INTO login_failures (subject, failures, window_started_at_ms) VALUES (${subject}, 1, ${now})
             ON CONFLICT (subject) DO UPDATE SET
@@ -48,7 +51,7 @@ export class LoginThrottle {
               window_started_at_ms = CASE WHEN login_failures.window_started_at_ms > ${windowStart}
                 THEN login_failures.window_started_at_ms ELSE ${now} END`,
         ),
-      ),
+      ]),
     );
   }
 
