@@ -48,9 +48,10 @@ export class SessionsService {
     const session = await this.sessions.findLive(hash(token), nowMs, idleMs);
     if (!session) return null;
     if (used && nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
-      // Best effort, and not waited for: a page is not delayed (or refused, when SQLite's lock is held
-      // elsewhere) for the sake of a last-seen time; the next request a minute later writes it again.
-      this.sessions.touch(hash(token), nowMs).catch((error: unknown) => {
+      // Best effort: a page is never refused (when SQLite's lock is held elsewhere, or the write fails) for the
+      // sake of a last-seen time; the next request writes it again. Waited for, so that the next request
+      // (on any node) sees it.
+      await this.sessions.touch(hash(token), nowMs).catch((error: unknown) => {
         this.logger.warn(`could not note that a session was used: ${errorSummary(error)}`);
       });
     }
