@@ -1,5 +1,6 @@
 import type { LoggerService, LogLevel as NestLogLevel } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { START_UP_CHATTER } from './node-logger';
 
 const PINO_LEVELS: Record<NestLogLevel, pino.Level> = {
   fatal: 'fatal',
@@ -68,15 +69,6 @@ export class JsonLogger implements LoggerService {
     }
   }
 }
-
-/** Nest's own start-up messages (see NodeLogger): debug, not info. */
-const START_UP_CHATTER = new Set([
-  'NestFactory',
-  'InstanceLoader',
-  'RoutesResolver',
-  'RouterExplorer',
-  'NestApplication',
-]);
 
 function contextOf(rest: unknown[]): string | undefined {
   const last = rest[rest.length - 1];

@@ -1,7 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 
 /** Nest's own start-up messages: the modules it loaded and every route it mapped (dozens of lines). */
-const START_UP_CHATTER = new Set([
+export const START_UP_CHATTER = new Set([
   'NestFactory',
   'InstanceLoader',
   'RoutesResolver',
