@@ -136,6 +136,7 @@ describe.each(databaseKinds())('the Cluster Overview on %s', (kind) => {
       addedManually: false,
       status: 'ok',
       checks: expect.any(Object),
+      drained: null,
       duplicateProcess: null,
     });
     // This node measured its clock against the database's at its heartbeat; the seeded servers never did.

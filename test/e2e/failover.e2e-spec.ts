@@ -119,6 +119,25 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     expect((await leases.findLease()).holder).toBe(a.id);
   });
 
+  it('refuses a takeover to a drained component even when its process asks for one, and lets it keep a live lease', async () => {
+    await ask(a, null);
+    const lease = await leases.findLease();
+    expect(lease.holder).toBe(a.id);
+    await prisma.component.update({ where: { id: a.id }, data: { drainedAtMs: 1n, drainedBy: 'admin' } });
+    try {
+      expect(await ask(a, lease.epoch)).toEqual({ epoch: lease.epoch, previousHolder: a.id });
+      await expireLease();
+      expect(await ask(a, lease.epoch)).toBeNull();
+      expect(await ask(a, null)).toBeNull();
+      expect(await ask(b, null)).toEqual({ epoch: lease.epoch + 1, previousHolder: a.id });
+      await expireLease();
+      expect(await ask(a, null, { automaticFailover: false })).toBeNull();
+    } finally {
+      await prisma.component.update({ where: { id: a.id }, data: { drainedAtMs: null, drainedBy: null } });
+    }
+    expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 2, previousHolder: b.id });
+  });
+
   it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {
     expect(await ask(a, (await leases.findLease()).epoch)).not.toBeNull();
     const lease = await leases.findLease();

@@ -46,6 +46,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0002_failover.sql',
       '0003_transitions.sql',
       '0004_sessions.sql',
+      '0005_drain.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -242,7 +243,11 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         ['0001_init.sql', '0002_failover.sql'],
         [`INSERT INTO servers (id, name, os, ip_address) VALUES ('s1', 'old-node', 'Linux', '10.0.0.1')`],
       );
-      expect(await runMigrations(config.database)).toEqual(['0003_transitions.sql', '0004_sessions.sql']);
+      expect(await runMigrations(config.database)).toEqual([
+        '0003_transitions.sql',
+        '0004_sessions.sql',
+        '0005_drain.sql',
+      ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();
       try {

@@ -10,6 +10,8 @@ export const EVENT_KINDS = [
   'component-added',
   'duplicate-detected',
   'duplicate-resolved',
+  'component-drained',
+  'component-resumed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -14,6 +14,8 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'component-added': { label: 'Added by hand', level: 'info' },
   'duplicate-detected': { label: 'Duplicate server name', level: 'error' },
   'duplicate-resolved': { label: 'Duplicate gone', level: 'ok' },
+  'component-drained': { label: 'Drained', level: 'info' },
+  'component-resumed': { label: 'Resumed', level: 'info' },
 };
 
 /** Display rows for the events list and the overview's recent events. */

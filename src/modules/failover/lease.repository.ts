@@ -23,7 +23,9 @@ export class LeaseRepository {
    * Only the process that runs the component (its instance id is on the component's row) may renew or
    * take the lease for it: a second process started under the same server name shares the component's id
    * but not its instance, so it can never take the lease from the first one. A component that may not
-   * become primary (its encryption key is not the cluster's) only renews a lease it already holds.
+   * become primary (its encryption key is not the cluster's, or the process knows it is drained) only renews
+   * a lease it already holds; and the database itself refuses a takeover by a drained component, so a drain
+   * committed between the process's heartbeat and this statement is never missed.
    * PostgreSQL (READ COMMITTED): a second writer waits on the row lock and re-checks the WHERE against the
    * new row. SQLite: one writer at a time. Returns what was written, or null: this component is not primary.
    */
@@ -36,6 +38,8 @@ export class LeaseRepository {
       ? Prisma.sql`expires_at_ms <= clock.now_ms`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
+    const notDrained = Prisma.sql`NOT EXISTS (SELECT 1 FROM components
+           WHERE components.id = ${holder} AND components.drained_at_ms IS NOT NULL)`;
     const rows = await this.prisma.whileLocked(
       () => this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
@@ -48,7 +52,7 @@ export class LeaseRepository {
       FROM clock
       WHERE role = ${ROLE}
         AND EXISTS (SELECT 1 FROM components WHERE components.id = ${holder} AND components.instance_id = ${instanceId})
-        AND (${mine} OR ${mayAcquire ? takeover : Prisma.sql`FALSE`})
+        AND (${mine} OR ${mayAcquire ? Prisma.sql`(${takeover} AND ${notDrained})` : Prisma.sql`FALSE`})
       RETURNING epoch, previous_holder`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );

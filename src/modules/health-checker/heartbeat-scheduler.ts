@@ -78,7 +78,7 @@ export class HeartbeatScheduler
     const beat = await this.reportAlive(settings);
     if (!this.config.components.includes('service')) return;
     if (!(await this.holdOrSeekLease(beat, settings))) return;
-    if (await this.handOverIfIneligible(settings)) return;
+    if (await this.handOverIfBarred(settings)) return;
     if (!this.verification.clusterKeyRecorded()) await this.recordClusterKey();
     await this.runHealthChecker();
   }
@@ -110,20 +110,28 @@ export class HeartbeatScheduler
     }
     return this.failover.renew(componentId, settings, {
       instanceId: this.heartbeat.instanceId(),
-      mayAcquire: this.lastBeat?.eligible ?? false,
+      mayAcquire: (this.lastBeat?.eligible ?? false) && !(this.lastBeat?.drained ?? false),
     });
   }
 
-  /** A primary whose key is not the cluster's hands over to a live eligible backup, when there is one. */
-  private async handOverIfIneligible(settings: ClusterSettings): Promise<boolean> {
-    if (this.lastBeat?.eligible !== false || !settings.automaticFailover) return false;
+  /**
+   * A primary that may not stay primary (its key is not the cluster's, or an administrator drained it) hands
+   * over to a live eligible backup, when there is one; without one it keeps the lease, and the page says why.
+   * (A drain usually ends the lease itself when it is made, see ComponentsService.drain: this catches a
+   * backup that became live later.)
+   */
+  private async handOverIfBarred(settings: ClusterSettings): Promise<boolean> {
+    const beat = this.lastBeat;
+    if (!beat || (beat.eligible && !beat.drained) || !settings.automaticFailover) return false;
     const backup = await this.servers.hasLiveBackup().catch((error: unknown) => {
       this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
       return false;
     });
     if (!backup) return false;
     await this.failover.release(
-      "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
+      beat.drained
+        ? 'an administrator drained this service component; an eligible backup takes over'
+        : "this node's ENCRYPTION_KEY is not the cluster's; an eligible backup takes over",
     );
     return true;
   }

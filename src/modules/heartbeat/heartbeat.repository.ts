@@ -163,15 +163,18 @@ export class HeartbeatRepository {
   /**
    * One statement per heartbeat period for all of this process's components: it is alive (and its service
    * component's heartbeat), its clock skew, its eligibility and the settings it follows. Returns the
-   * components still registered to this process: one missing was removed, or taken over by another process.
+   * components still registered to this process (one missing was removed, or taken over by another process)
+   * and whether an administrator drained its service component.
    */
   async reportPresence(
     instanceId: string,
     report: PresenceReport,
-  ): Promise<{ mine: Map<ComponentType, string>; databaseNowMs: number | null }> {
+  ): Promise<{ mine: Map<ComponentType, string>; databaseNowMs: number | null; drained: boolean }> {
     // SQLite's RETURNING may not name the FROM table: the database's "now" comes back as instance_seen_at_ms.
     const rows = await this.prisma.whileLocked(
-      () => this.prisma.client.$queryRaw<{ id: string; type: ComponentType; now_ms: bigint | number }[]>`
+      () => this.prisma.client.$queryRaw<
+        { id: string; type: ComponentType; now_ms: bigint | number; drained_at_ms: bigint | number | null }[]
+      >`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE components SET
         instance_seen_at_ms = clock.now_ms,
@@ -181,12 +184,13 @@ export class HeartbeatRepository {
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type, instance_seen_at_ms AS now_ms`,
+      RETURNING id, type, instance_seen_at_ms AS now_ms, drained_at_ms`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
     return {
       mine: new Map(rows.map((row) => [row.type, row.id])),
       databaseNowMs: rows.length > 0 ? Number(rows[0].now_ms) : null,
+      drained: rows.some((row) => row.type === 'service' && row.drained_at_ms !== null),
     };
   }
 

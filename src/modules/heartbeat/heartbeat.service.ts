@@ -30,6 +30,8 @@ export interface Beat {
   serviceComponentId: string | null;
   /** This node's encryption key opens the cluster's key check: it may become primary. */
   eligible: boolean;
+  /** An administrator drained this node's service component: it must not be primary until resumed. */
+  drained: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private lastWebHeartbeatMs = Number.NEGATIVE_INFINITY;
   private webHeartbeatInFlight = false;
   private eligible = false;
+  private drained = false;
   private clockSkewMs: number | null = null;
 
   constructor(
@@ -96,20 +99,21 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     try {
       this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
-      const { mine, databaseNowMs } = await this.servers.reportPresence(
+      const { mine, databaseNowMs, drained } = await this.servers.reportPresence(
         this.identity.instance.id,
         this.presence(settings),
       );
       this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
       const missing = this.config.components.filter((type) => !mine.has(type));
       this.componentIds = mine;
+      this.drained = drained;
       if (missing.length > 0) await this.registerAgain(missing, settings);
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
       throw error;
     }
-    return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible };
+    return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained: this.drained };
   }
 
   /** Called for every web request; writes at most once per throttle period and never delays the request. */

@@ -8,12 +8,26 @@ const CHECK = (values: string[], nullable = false): SchemaObject => ({
   nullable,
 });
 
+const DRAINED: SchemaObject = {
+  type: 'object',
+  nullable: true,
+  description: 'Drained by an administrator: never takes the primary lease until resumed',
+  properties: {
+    by: { type: 'string', nullable: true },
+    at: { type: 'string', format: 'date-time' },
+  },
+};
+
 const COMPONENT: SchemaObject = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uuid' },
     type: { type: 'string', enum: ['web', 'service'] },
-    role: { type: 'string', enum: ['primary', 'backup', 'inactive', 'ineligible'], nullable: true },
+    role: {
+      type: 'string',
+      enum: ['primary', 'backup', 'inactive', 'ineligible', 'drained'],
+      nullable: true,
+    },
     version: { type: 'string' },
     lastHeartbeatAt: { type: 'string', format: 'date-time', nullable: true },
     addedManually: { type: 'boolean' },
@@ -27,6 +41,7 @@ const COMPONENT: SchemaObject = {
         machineKey: CHECK(['ok', 'decryption-failure'], true),
       },
     },
+    drained: DRAINED,
     duplicateProcess: {
       type: 'object',
       nullable: true,
@@ -95,5 +110,18 @@ export const COMPONENT_ADDED_SCHEMA: SchemaObject = {
     type: { type: 'string', enum: ['web', 'service'] },
     version: { type: 'string' },
     addedManually: { type: 'boolean', enum: [true] },
+  },
+};
+
+/** POST /api/cluster/components/{id}/drain and …/resume. */
+export const DRAIN_RESULT_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    serverName: { type: 'string' },
+    changed: { type: 'boolean', description: 'False when it was already in the state asked for' },
+    drained: DRAINED,
+    role: { type: 'string', enum: ['primary', 'backup', 'inactive', 'ineligible', 'drained'] },
+    message: { type: 'string', description: 'What happens now, in words' },
   },
 };

@@ -42,12 +42,14 @@ export interface ServerReport {
 export interface ComponentReport {
   id: string;
   type: ComponentType;
-  role: 'primary' | 'backup' | 'inactive' | 'ineligible' | null;
+  role: 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained' | null;
   version: string;
   lastHeartbeatAt: string | null;
   addedManually: boolean;
   status: Status;
   checks: ComponentChecks;
+  /** Drained by an administrator (who, when): it never takes the primary lease until resumed. */
+  drained: { by: string | null; at: string } | null;
   /** Another live process runs under this server's name: its heartbeats are ignored until it stops. */
   duplicateProcess: { address: string | null; lastSeenAt: string } | null;
 }

@@ -3,12 +3,14 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiCommon, ERROR_SCHEMA } from '../../common/openapi';
-import { COMPONENT_ADDED_SCHEMA } from './cluster-report.schema';
+import { COMPONENT_ADDED_SCHEMA, DRAIN_RESULT_SCHEMA } from './cluster-report.schema';
 import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { DrainComponentDto } from './dto/drain-component.dto';
 import { ComponentIdPipe } from '../../common/component-id.pipe';
 import { Actor } from '../auth/actor.decorator';
 import { ComponentsService } from './components.service';
@@ -43,5 +45,34 @@ export class ComponentsApiController {
   @ApiNotFoundResponse({ description: 'No such component', schema: ERROR_SCHEMA })
   async remove(@Param('id', ComponentIdPipe) id: string, @Actor() actor: string): Promise<void> {
     await this.components.remove(id, actor);
+  }
+
+  /**
+   * 200: the service component never takes the primary lease until resumed; a primary with a live backup
+   * loses its lease at once. 409 for a web component, or for the last eligible component without
+   * `confirmLastEligible: true`. Draining a drained component changes nothing (`changed: false`).
+   */
+  @Post(':id/drain')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ description: 'Drained (or already drained)', schema: DRAIN_RESULT_SCHEMA })
+  @ApiNotFoundResponse({ description: 'No such component', schema: ERROR_SCHEMA })
+  @ApiConflictResponse({
+    description: 'A web component, or the last eligible one without confirmLastEligible',
+    schema: ERROR_SCHEMA,
+  })
+  drain(@Param('id', ComponentIdPipe) id: string, @Body() body: DrainComponentDto, @Actor() actor: string) {
+    return this.components.drain(id, actor, body?.confirmLastEligible === true);
+  }
+
+  /** 200: the service component may become primary again; resuming one not drained changes nothing. */
+  @Post(':id/resume')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ description: 'Resumed (or was not drained)', schema: DRAIN_RESULT_SCHEMA })
+  @ApiNotFoundResponse({ description: 'No such component', schema: ERROR_SCHEMA })
+  @ApiConflictResponse({ description: 'A web component', schema: ERROR_SCHEMA })
+  resume(@Param('id', ComponentIdPipe) id: string, @Actor() actor: string) {
+    return this.components.resume(id, actor);
   }
 }

@@ -46,3 +46,8 @@ export function enteredValues(body: unknown): Record<string, string> {
 export function removalPageModel<T extends object>(preview: T, error?: string) {
   return { title: 'Remove a component', ...preview, ...(error ? { error } : {}) };
 }
+
+/** The drain confirmation: what draining means, the second confirmation for the last eligible component. */
+export function drainPageModel<T extends object>(preview: T, error?: string) {
+  return { title: 'Drain a service component', ...preview, ...(error ? { error } : {}) };
+}

@@ -4,13 +4,14 @@ import { ComponentIdPipe } from '../../common/component-id.pipe';
 import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
-import { ComponentConflictError } from './components.errors';
+import { ComponentConflictError, DrainRefusedError } from './components.errors';
 import { ComponentsService } from './components.service';
-import { addFormModel, enteredValues, removalPageModel } from './components-form.model';
+import { addFormModel, drainPageModel, enteredValues, removalPageModel } from './components-form.model';
 import { AddComponentDto } from './dto/add-component.dto';
 
 const FORM_VIEW = 'administration/cluster/components/add';
 const CONFIRM_VIEW = 'administration/cluster/components/remove';
+const DRAIN_VIEW = 'administration/cluster/components/drain';
 
 @Controller('administration/cluster/components')
 export class ComponentsController {
@@ -73,6 +74,50 @@ export class ComponentsController {
       request,
       `Removed the ${removed.typeLabel.toLowerCase()} component of ${removed.serverName}. ${removed.consequences[0]}`,
     );
+    response.redirect(303, '/administration/cluster');
+  }
+
+  @Get(':id/drain')
+  @Render(DRAIN_VIEW)
+  async confirmDrain(@Param('id', ComponentIdPipe) id: string) {
+    return drainPageModel(await this.components.previewDrain(id));
+  }
+
+  /** Needs `confirm=yes`, and for the last eligible component also the box `confirmLastEligible`. */
+  @Post(':id/drain')
+  async drain(
+    @Param('id', ComponentIdPipe) id: string,
+    @Body() body: unknown,
+    @Actor() actor: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const fields = (body ?? {}) as Record<string, unknown>;
+    const again = async (error: string) =>
+      response
+        .status(HttpStatus.BAD_REQUEST)
+        .render(DRAIN_VIEW, drainPageModel(await this.components.previewDrain(id), error));
+    if (fields.confirm !== 'yes') return again('Confirm the drain with the button below.');
+    try {
+      const outcome = await this.components.drain(id, actor, fields.confirmLastEligible === 'yes');
+      setFlash(request, `Drained the service component of ${outcome.serverName}. ${outcome.message}`);
+    } catch (error) {
+      if (error instanceof DrainRefusedError && error.reason === 'last-eligible')
+        return again('Tick the box to confirm draining the last eligible service component.');
+      throw error;
+    }
+    response.redirect(303, '/administration/cluster');
+  }
+
+  @Post(':id/resume')
+  async resume(
+    @Param('id', ComponentIdPipe) id: string,
+    @Actor() actor: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const outcome = await this.components.resume(id, actor);
+    setFlash(request, `Resumed the service component of ${outcome.serverName}. ${outcome.message}`);
     response.redirect(303, '/administration/cluster');
   }
 }

@@ -18,3 +18,13 @@ export class ComponentConflictError extends ConflictException {
     super(`${field}: ${detail}`);
   }
 }
+
+/** A drain the cluster refuses: a web component, or the last eligible one without the second confirmation. */
+export class DrainRefusedError extends ConflictException {
+  constructor(
+    readonly reason: 'web-component' | 'last-eligible',
+    message: string,
+  ) {
+    super(message);
+  }
+}

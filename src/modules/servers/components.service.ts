@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { KeyCrypto } from '../verification/key-crypto';
-import { ComponentConflictError, ComponentNotFoundError } from './components.errors';
+import { ComponentConflictError, ComponentNotFoundError, DrainRefusedError } from './components.errors';
 import type { AddComponentDto } from './dto/add-component.dto';
 import { describeDuration } from '../../common/format';
-import { ServersRepository } from './servers.repository';
-import { EvaluatedComponent, ServersService } from './servers.service';
+import { DrainState, ServersRepository } from './servers.repository';
+import { EvaluatedComponent, Role, ServersService } from './servers.service';
 
 export interface RemovalPreview {
   id: string;
@@ -15,7 +15,31 @@ export interface RemovalPreview {
   consequences: string[];
 }
 
-/** An administrator's changes to the list of components: adding one by hand, removing one. */
+/** What draining a service component would do, for the confirmation and the API's answer. */
+export interface DrainPreview {
+  id: string;
+  serverName: string;
+  role: Role;
+  drained: { by: string | null; atMs: number } | null;
+  /** No other live, eligible, undrained service component: draining this one leaves none to take over. */
+  lastEligible: boolean;
+  /** It is primary and a live backup exists: the drain ends its lease at once. */
+  handsOver: boolean;
+  /** What draining it means, in plain words. */
+  consequences: string[];
+}
+
+/** The outcome of a drain or a resume. */
+export interface DrainOutcome {
+  id: string;
+  serverName: string;
+  changed: boolean;
+  drained: { by: string | null; at: string } | null;
+  role: Role;
+  message: string;
+}
+
+/** An administrator's changes to the list of components: adding one by hand, removing, draining one. */
 @Injectable()
 export class ComponentsService {
   constructor(
@@ -79,6 +103,114 @@ export class ComponentsService {
     };
   }
 
+  async previewDrain(id: string): Promise<DrainPreview> {
+    const evaluation = await this.servers.evaluate();
+    const target = evaluation.components.find((evaluated) => evaluated.component.id === id);
+    if (!target) throw new ComponentNotFoundError(id);
+    if (target.component.type !== 'service') {
+      throw new DrainRefusedError(
+        'web-component',
+        'Only a service component can be drained: a web component never holds the primary role.',
+      );
+    }
+    const candidates = otherCandidates(target, evaluation.components);
+    // Ending the lease is only safe when a backup will take it: role "backup" means live, eligible,
+    // undrained, with automatic failover on.
+    const handsOver =
+      target.role === 'primary' && candidates.some((candidate) => candidate.role === 'backup');
+    const { drainedAtMs, drainedBy } = target.component;
+    return {
+      id,
+      serverName: target.server.name,
+      role: target.role!,
+      drained: drainedAtMs === null ? null : { by: drainedBy, atMs: drainedAtMs },
+      lastEligible: candidates.length === 0 && drainedAtMs === null,
+      handsOver,
+      consequences: drainConsequences(target, candidates, handsOver, evaluation.settings.automaticFailover),
+    };
+  }
+
+  /**
+   * Drains a service component: it keeps heartbeating but never takes the primary lease until resumed; a
+   * primary with a live backup loses its lease at once (the backup takes it at its next heartbeat). Draining
+   * the last eligible component needs `confirmLastEligible`. Draining a drained component changes nothing.
+   */
+  async drain(id: string, actor: string, confirmLastEligible: boolean): Promise<DrainOutcome> {
+    const preview = await this.previewDrain(id);
+    if (preview.drained === null && preview.lastEligible && !confirmLastEligible) {
+      throw new DrainRefusedError(
+        'last-eligible',
+        `The service component of ${preview.serverName} is the last eligible one: once it is drained, no component can become primary if the primary stops. Confirm with "confirmLastEligible": true.`,
+      );
+    }
+    const state = await this.repository.setDrained(
+      id,
+      { drain: true, actor, endLease: preview.handsOver },
+      (serverName) => ({
+        kind: 'component-drained',
+        serverName,
+        componentId: id,
+        componentType: 'service',
+        actor,
+        message: `${actor} drained the service component of ${serverName}${
+          preview.role !== 'primary'
+            ? ''
+            : preview.handsOver
+              ? ': its primary lease ended, a backup takes over'
+              : ': it stays primary until an eligible backup runs'
+        }`,
+      }),
+    );
+    if (!state) throw new ComponentNotFoundError(id);
+    return this.outcome(
+      preview,
+      state,
+      state.changed ? preview.consequences.join(' ') : 'It was already drained.',
+    );
+  }
+
+  /** Resumes a drained service component: it may become primary again (a backup first). */
+  async resume(id: string, actor: string): Promise<DrainOutcome> {
+    const preview = await this.previewDrain(id);
+    const state = await this.repository.setDrained(id, { drain: false }, (serverName) => ({
+      kind: 'component-resumed',
+      serverName,
+      componentId: id,
+      componentType: 'service',
+      actor,
+      message: `${actor} resumed the service component of ${serverName}: it may become primary again`,
+    }));
+    if (!state) throw new ComponentNotFoundError(id);
+    return this.outcome(
+      preview,
+      state,
+      state.changed
+        ? 'It may become primary again: it is a backup from its next heartbeat.'
+        : 'It was not drained.',
+    );
+  }
+
+  private outcome(preview: DrainPreview, state: DrainState, message: string): DrainOutcome {
+    const drained = state.drainedAtMs !== null;
+    // The role as it is after the change (the lease moves at the next heartbeats).
+    const role: Role =
+      preview.role === 'primary' && !state.leaseEnded
+        ? 'primary'
+        : drained
+          ? 'drained'
+          : preview.role === 'drained'
+            ? 'backup'
+            : preview.role;
+    return {
+      id: preview.id,
+      serverName: preview.serverName,
+      changed: state.changed,
+      drained: drained ? { by: state.drainedBy, at: new Date(state.drainedAtMs!).toISOString() } : null,
+      role,
+      message,
+    };
+  }
+
   async remove(id: string, actor: string): Promise<RemovalPreview> {
     const preview = await this.previewRemoval(id);
     const removed = await this.repository.removeComponent(id, (what) => ({
@@ -92,6 +224,45 @@ export class ComponentsService {
     if (!removed) throw new ComponentNotFoundError(id);
     return preview;
   }
+}
+
+/** The live, eligible, undrained service components other than `target`: those that may take over. */
+function otherCandidates(target: EvaluatedComponent, all: EvaluatedComponent[]): EvaluatedComponent[] {
+  return all.filter(
+    (other) =>
+      other !== target &&
+      other.component.type === 'service' &&
+      !other.component.addedManually &&
+      other.component.eligible !== false &&
+      other.component.drainedAtMs === null &&
+      other.checks.heartbeat === 'ok',
+  );
+}
+
+function drainConsequences(
+  target: EvaluatedComponent,
+  candidates: EvaluatedComponent[],
+  handsOver: boolean,
+  automaticFailover: boolean,
+): string[] {
+  if (target.component.drainedAtMs !== null)
+    return ['It is drained already: draining it again changes nothing. Resume it from the overview.'];
+  const said = ['It keeps running and sending heartbeats, but never becomes primary until it is resumed.'];
+  if (target.role === 'primary') {
+    said.push(
+      handsOver
+        ? 'It is the primary: its lease ends now, and a backup takes over at its next heartbeat.'
+        : !automaticFailover
+          ? 'It is the primary and keeps the lease: automatic failover is disabled, so nothing takes over from it.'
+          : 'It is the primary and keeps the lease, because no live eligible backup can take over; it hands over as soon as one runs.',
+    );
+  }
+  if (candidates.length === 0) {
+    said.push(
+      'It is the last eligible service component: once it is drained, no component can become primary if the current primary stops.',
+    );
+  }
+  return said;
 }
 
 function consequencesOf(

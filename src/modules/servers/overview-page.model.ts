@@ -42,6 +42,11 @@ const ROLES = {
   primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
   backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
   inactive: { label: 'Inactive', hint: '' },
+  drained: {
+    label: 'Drained',
+    hint: 'never becomes primary until an administrator resumes it',
+    fix: null as string | null,
+  },
   ineligible: {
     label: 'Ineligible',
     hint: "never becomes primary: its ENCRYPTION_KEY does not open the cluster's key check",
@@ -50,9 +55,35 @@ const ROLES = {
   },
 };
 
-/** The role, and for an inactive or ineligible component the reason, in words (not only on hover). */
-function roleModel(component: ComponentReport, automaticFailover: boolean) {
+/** What the role words depend on beyond the component itself. */
+interface RoleContext {
+  automaticFailover: boolean;
+  hasBackup: boolean;
+  nowMs: number;
+}
+
+/** "drained by admin 3 minutes ago" */
+function drainedText(drained: NonNullable<ComponentReport['drained']>, nowMs: number): string {
+  return `drained by ${drained.by ?? 'an administrator'} ${relativeTime(Date.parse(drained.at), nowMs)}`;
+}
+
+/** The role, and for an inactive, drained or ineligible component the reason, in words (not only on hover). */
+function roleModel(component: ComponentReport, context: RoleContext) {
+  const { automaticFailover, hasBackup, nowMs } = context;
   const role = ROLES[component.role!];
+  if (component.drained && component.role === 'primary') {
+    const why = !automaticFailover
+      ? 'keeps the lease: automatic failover is disabled'
+      : hasBackup
+        ? 'hands the lease to a backup within a heartbeat'
+        : 'keeps the lease: no live eligible backup to hand over to';
+    const reason = `${drainedText(component.drained, nowMs)}; ${why}`;
+    return { ...role, hint: reason, reason };
+  }
+  if (component.drained && component.role === 'drained') {
+    const reason = drainedText(component.drained, nowMs);
+    return { ...role, reason };
+  }
   if (component.role !== 'inactive') return role;
   const reason = !automaticFailover
     ? 'automatic failover is disabled'
@@ -115,7 +146,11 @@ export function overviewPageModel(
       badge: BADGES[server.status],
       clock: clockModel(server.clockSkewMs),
       components: server.components.map((component) => ({
-        ...componentModel(component, overview.newestVersion, nowMs, configuration.automaticFailover),
+        ...componentModel(component, overview.newestVersion, nowMs, {
+          automaticFailover: configuration.automaticFailover,
+          hasBackup: configuration.backupServers.length > 0,
+          nowMs,
+        }),
         timeline: timelineModel(component, extras.history, nowMs),
       })),
     })),
@@ -189,7 +224,7 @@ function componentModel(
   component: ComponentReport,
   newestVersion: string | null,
   nowMs: number,
-  automaticFailover: boolean,
+  roleContext: RoleContext,
 ) {
   const { checks } = component;
   const lastMs = component.lastHeartbeatAt === null ? null : Date.parse(component.lastHeartbeatAt);
@@ -198,7 +233,10 @@ function componentModel(
     typeLabel: component.type === 'web' ? 'Web' : 'Service',
     addedManually: component.addedManually,
     badge: BADGES[component.status],
-    role: component.role === null ? null : roleModel(component, automaticFailover),
+    role: component.role === null ? null : roleModel(component, roleContext),
+    /** Service components can be drained (or resumed when drained); web components have no role to drain. */
+    drainable: component.type === 'service' && component.drained === null,
+    resumable: component.type === 'service' && component.drained !== null,
     heartbeat: {
       stale: checks.heartbeat === 'stale',
       relative: lastMs === null ? 'never' : relativeTime(lastMs, nowMs),
@@ -266,7 +304,15 @@ function primaryProblem(report: ClusterOverview['report']): string | null {
   const primary = report.servers
     .flatMap((server) => server.components)
     .find((component) => component.role === 'primary');
-  if (!primary || primary.checks.heartbeat === 'ok') return null;
+  if (!primary) return null;
+  if (primary.checks.heartbeat === 'ok') {
+    if (!primary.drained) return null;
+    if (!report.configuration.automaticFailover)
+      return 'drained, but keeps the lease: automatic failover is disabled';
+    return report.configuration.backupServers.length > 0
+      ? 'drained: a backup takes over within a heartbeat'
+      : 'drained, but keeps the lease: no live eligible backup to hand over to';
+  }
   if (!report.configuration.automaticFailover)
     return 'stale, and automatic failover is disabled: nobody takes over';
   return report.configuration.backupServers.length > 0

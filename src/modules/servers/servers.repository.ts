@@ -36,6 +36,9 @@ export interface ComponentRecord {
   clockSkewMs: number | null;
   /** Its encryption key opens the cluster's key check; null for a component added by hand. */
   eligible: boolean | null;
+  /** Drained by an administrator (who, when): never takes the primary lease until resumed. */
+  drainedAtMs: number | null;
+  drainedBy: string | null;
 }
 
 export interface ServerRecord {
@@ -61,6 +64,14 @@ export type ManualAddResult =
   | { added: true; id: string }
   | { added: false; reason: 'duplicate' }
   | { added: false; reason: 'server-differs'; os: string; ipAddress: string };
+
+/** A service component's drain after a change: whether it changed, and whether its lease was ended. */
+export interface DrainState {
+  changed: boolean;
+  leaseEnded: boolean;
+  drainedAtMs: number | null;
+  drainedBy: string | null;
+}
 
 export interface RemovedComponent {
   serverName: string;
@@ -144,6 +155,51 @@ export class ServersRepository {
   }
 
   /**
+   * Drains a service component, or resumes it, in one transaction that starts with the write, and records
+   * the event when the state changed. With `endLease`, a lease the component holds expires at once, so that
+   * a live backup takes it at its next heartbeat (the drained node's next renewal, or any fenced write it
+   * still tries, is refused). Null when there is no such service component.
+   */
+  async setDrained(
+    id: string,
+    change: { drain: true; actor: string; endLease: boolean } | { drain: false },
+    event: (serverName: string) => NewEvent,
+  ): Promise<DrainState | null> {
+    const now = this.prisma.nowMsSql();
+    return this.prisma.whileLocked(() =>
+      this.prisma.client.$transaction(async (tx): Promise<DrainState | null> => {
+        const changed = change.drain
+          ? await tx.$executeRaw`
+              UPDATE components SET drained_at_ms = ${now}, drained_by = ${change.actor}
+              WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NULL`
+          : await tx.$executeRaw`
+              UPDATE components SET drained_at_ms = NULL, drained_by = NULL
+              WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NOT NULL`;
+        const [row] = await tx.$queryRaw<
+          { drained_at_ms: bigint | number | null; drained_by: string | null; name: string }[]
+        >`
+          SELECT c.drained_at_ms, c.drained_by, s.name FROM components c JOIN servers s ON s.id = c.server_id
+          WHERE c.id = ${id} AND c.type = 'service'`;
+        if (!row) return null;
+        let leaseEnded = false;
+        if (change.drain && change.endLease) {
+          leaseEnded =
+            (await tx.$executeRaw`
+            UPDATE leases SET expires_at_ms = 0 WHERE role = 'service' AND holder = ${id} AND expires_at_ms > 0`) >
+            0;
+        }
+        if (changed > 0) await tx.$executeRaw(insertEventSql(event(row.name), null, now));
+        return {
+          changed: changed > 0,
+          leaseEnded,
+          drainedAtMs: row.drained_at_ms === null ? null : Number(row.drained_at_ms),
+          drainedBy: row.drained_by,
+        };
+      }),
+    );
+  }
+
+  /**
    * Every server with its components, the cluster settings, the primary lease and the database's "now", in
    * one statement whatever the size of the cluster. The servers come as one JSON text built by the database:
    * at 1,000 servers that is five times cheaper than 2,000 rows of 20 columns, which Prisma converts value by
@@ -157,7 +213,7 @@ export class ServersRepository {
             s.id, s.name, s.os, s.ip_address,
             c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
             c.observed_heartbeat, c.observed_keys, c.observed_duplicate, c.instance_address, c.instance_seen_at_ms,
-            c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible`)}
+            c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible, c.drained_at_ms, c.drained_by`)}
           FROM servers s LEFT JOIN components c ON c.server_id = s.id) AS servers_json
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n ${SETTINGS_JOIN_SQL} ${LEASE_JOIN_SQL}`;
     const byId = new Map<string, ServerRecord>();
@@ -186,6 +242,8 @@ export class ServersRepository {
         duplicateSeenAtMs: values[17],
         clockSkewMs: values[18],
         eligible: booleanOrNull(values[19]),
+        drainedAtMs: values[20],
+        drainedBy: values[21],
       });
     }
     const servers = [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -228,6 +286,8 @@ type JsonRow = [
   number | null,
   number | null,
   boolean | number | null,
+  number | null,
+  string | null,
 ];
 
 /** What one read of the cluster gives: everything the overview and the health check judge by. */

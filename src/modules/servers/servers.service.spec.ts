@@ -38,6 +38,8 @@ function component(
     duplicateSeenAtMs: null,
     clockSkewMs: 0,
     eligible: true,
+    drainedAtMs: null,
+    drainedBy: null,
     ...extra,
   };
 }
@@ -117,6 +119,23 @@ describe('ServersService', () => {
     });
     automaticFailover = false;
     expect((await roles())['b-service']).toBe('inactive');
+  });
+
+  it('calls a drained component drained, never a backup, and a drained lease holder still primary', async () => {
+    const drained = { drainedAtMs: NOW - 60_000, drainedBy: 'admin' };
+    servers = [
+      server('a', [component('a-service', 'service', 0, drained)]),
+      server('b', [component('b-service', 'service', 0, drained)]),
+      server('c', [component('c-service', 'service', 0, { ...drained, eligible: false })]),
+    ];
+    expect(await roles()).toEqual({
+      'a-service': 'primary',
+      'b-service': 'drained',
+      'c-service': 'drained',
+    });
+    expect((await sut.overview()).report.configuration.backupServers).toEqual([]);
+    const [b] = (await sut.overview()).report.servers[1].components;
+    expect(b.drained).toEqual({ by: 'admin', at: new Date(NOW - 60_000).toISOString() });
   });
 
   it('calls a stale primary an error only when no live backup can take over', async () => {

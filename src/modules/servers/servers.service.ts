@@ -19,7 +19,7 @@ import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterOverview, ComponentReport } from './cluster-report';
 import { ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
 
-export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible';
+export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained';
 
 export interface EvaluatedComponent {
   server: ServerRecord;
@@ -159,7 +159,9 @@ export class ServersService {
 }
 
 /**
- * primary: holds the lease (even when stale, so that the page shows a silent primary);
+ * primary: holds the lease (even when stale, so that the page shows a silent primary; even when drained,
+ * while there is no backup to hand over to);
+ * drained: an administrator drained it, so it never takes the lease until resumed;
  * ineligible: its encryption key is not the cluster's, so it never takes the lease;
  * backup: another live service component, ready to take over, when automatic failover is on;
  * inactive: failover is off, or the component is stale or added by hand. Web components have no role.
@@ -172,6 +174,7 @@ function roleOf(
 ): Role | null {
   if (component.type !== 'service') return null;
   if (lease.holder === component.id) return 'primary';
+  if (component.drainedAtMs !== null) return 'drained';
   if (component.eligible === false) return 'ineligible';
   return automaticFailover && live && !component.addedManually ? 'backup' : 'inactive';
 }
@@ -198,6 +201,10 @@ function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
     addedManually: component.addedManually,
     status: evaluated.status,
     checks: evaluated.checks,
+    drained:
+      component.drainedAtMs === null
+        ? null
+        : { by: component.drainedBy, at: new Date(component.drainedAtMs).toISOString() },
     duplicateProcess: evaluated.duplicate && {
       address: evaluated.duplicate.address,
       lastSeenAt: new Date(evaluated.duplicate.lastSeenAtMs).toISOString(),

@@ -14,6 +14,7 @@ const component = (overrides: Partial<ComponentReport> = {}): ComponentReport =>
   addedManually: false,
   status: 'ok',
   checks: { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null },
+  drained: null,
   duplicateProcess: null,
   ...overrides,
 });
