@@ -176,6 +176,38 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
     expect(after.holder).toBe(next.holder);
   });
 
+  it('hands over within a heartbeat and a second when the primary is drained, and never takes the lease back until resumed', async () => {
+    const drained = await primaryNode();
+    const { epoch, holder } = await watcher.observe();
+    const post = (action: 'drain' | 'resume') =>
+      fetch(`${drained.url}/api/cluster/components/${holder}/${action}`, {
+        method: 'POST',
+        headers: { 'X-ApiKey': API_KEY },
+      });
+    const drainedAt = Date.now();
+    expect((await post('drain')).status).toBe(200);
+    const next = await watcher.waitForEpochAbove(epoch, (H_S + 1) * 1000 + SLACK_MS);
+    measured.drainHandOverMs = next.atMs - drainedAt;
+    expect(next.holder).not.toBe(holder);
+    expect(measured.drainHandOverMs).toBeLessThanOrEqual((H_S + 1) * 1000);
+    // The new primary stops cleanly: the lease is free, and the third node takes it, not the drained one.
+    const from = watcher.observations.length;
+    const successor = await primaryNode();
+    await successor.stop('SIGTERM');
+    const third = await watcher.waitForEpochAbove(next.epoch, H_S * 1000 + SLACK_MS);
+    expect(third.holder).not.toBe(holder);
+    await start(successor.name);
+    await new Promise((resolve) => setTimeout(resolve, 2 * H_S * 1000));
+    expect(watcher.observations.slice(from).filter((seen) => seen.holder === holder)).toEqual([]);
+    expect(drained.output()).toContain('stepped down as primary');
+    expect((await post('resume')).status).toBe(200);
+    const kinds = await prisma.client.event.findMany({
+      where: { componentId: holder!, kind: { in: ['component-drained', 'component-resumed'] } },
+      orderBy: { id: 'asc' },
+    });
+    expect(kinds.map((event) => event.kind)).toEqual(['component-drained', 'component-resumed']);
+  });
+
   it('never had two holders for one epoch, and primaries wrote events under non-decreasing epochs', async () => {
     expect(watcher.violations()).toEqual([]);
     expect(watcher.distinctEpochs().length).toBeGreaterThanOrEqual(4);
