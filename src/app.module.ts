@@ -12,6 +12,7 @@ import { EventsModule } from './modules/events/events.module';
 import { FailoverModule } from './modules/failover/failover.module';
 import { HealthCheckerModule } from './modules/health-checker/health-checker.module';
 import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 import { OpsModule } from './modules/ops/ops.module';
 import { ServersModule } from './modules/servers/servers.module';
 import { ConfigurationModule } from './modules/configuration/configuration.module';
@@ -35,6 +36,7 @@ export class AppModule {
         ServersModule,
         HeartbeatModule,
         HealthCheckerModule,
+        NotificationsModule,
         OpsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],

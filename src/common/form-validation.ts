@@ -28,6 +28,7 @@ const BASIC_FIRST = [
   'isDefined',
   'isNotEmpty',
   'isString',
+  'isArray',
   'isInt',
   'isBoolean',
   'isIn',

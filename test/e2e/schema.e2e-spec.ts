@@ -18,6 +18,8 @@ const TABLES: [string, object][] = [
   ['events', Prisma.EventScalarFieldEnum],
   ['sessions', Prisma.SessionScalarFieldEnum],
   ['login_failures', Prisma.LoginFailureScalarFieldEnum],
+  ['webhooks', Prisma.WebhookScalarFieldEnum],
+  ['webhook_deliveries', Prisma.WebhookDeliveryScalarFieldEnum],
 ];
 
 describe.each(databaseKinds())('the migrated %s database', (kind) => {
@@ -47,6 +49,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0003_transitions.sql',
       '0004_sessions.sql',
       '0005_drain.sql',
+      '0006_webhooks.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -104,6 +107,8 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         clockSkewMs: -600_000n,
         eligible: false,
         settingsRevision: 7,
+        drainedAtMs: 1_795_000_000_126n,
+        drainedBy: 'admin',
       },
     });
     expect(await client.component.findUniqueOrThrow({ where: { id: component.id } })).toEqual(component);
@@ -163,6 +168,39 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     expect(await client.loginFailure.findUniqueOrThrow({ where: { subject: 'user:someone' } })).toEqual(
       failure,
     );
+    const webhook = await client.webhook.create({
+      data: {
+        id: randomUUID(),
+        name: 'ops',
+        urlSealed: 'sealed-url',
+        secretSealed: 'sealed-secret',
+        kinds: ',primary-changed,',
+        createdAtMs: 1_795_000_000_000n,
+        createdBy: 'admin',
+      },
+    });
+    expect(await client.webhook.findUniqueOrThrow({ where: { id: webhook.id } })).toEqual(webhook);
+    const delivery = await client.webhookDelivery.create({
+      data: {
+        id: `${webhook.id}:1`,
+        webhookId: webhook.id,
+        eventId: 1,
+        kind: 'primary-changed',
+        status: 'delivered',
+        attempts: 2,
+        createdAtMs: 1_795_000_000_000n,
+        nextAttemptAtMs: null,
+        lastAttemptAtMs: 1_795_000_000_500n,
+        lastStatusCode: 204,
+        lastError: null,
+        deliveredAtMs: 1_795_000_000_501n,
+        epoch: 3n,
+      },
+    });
+    expect(await client.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } })).toEqual(delivery);
+    // Removing an endpoint removes its deliveries.
+    await client.webhook.delete({ where: { id: webhook.id } });
+    expect(await client.webhookDelivery.count()).toBe(0);
     // Removing a user ends its sessions.
     await client.user.delete({ where: { id: user.id } });
     expect(await client.session.count()).toBe(0);
@@ -247,6 +285,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0003_transitions.sql',
         '0004_sessions.sql',
         '0005_drain.sql',
+        '0006_webhooks.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

@@ -12,6 +12,8 @@ export const EVENT_KINDS = [
   'duplicate-resolved',
   'component-drained',
   'component-resumed',
+  'webhook-added',
+  'webhook-removed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -16,7 +16,14 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'duplicate-resolved': { label: 'Duplicate gone', level: 'ok' },
   'component-drained': { label: 'Drained', level: 'info' },
   'component-resumed': { label: 'Resumed', level: 'info' },
+  'webhook-added': { label: 'Webhook added', level: 'info' },
+  'webhook-removed': { label: 'Webhook removed', level: 'info' },
 };
+
+/** "Became stale": how pages name a kind of event. */
+export function eventLabel(kind: EventKind): string {
+  return (LABELS[kind] as (typeof LABELS)[EventKind] | undefined)?.label ?? kind;
+}
 
 /** Display rows for the events list and the overview's recent events. */
 export function eventRows(events: ClusterEvent[], nowMs: number) {

@@ -108,10 +108,17 @@ describe('FailoverService', () => {
   it('steps down when a fenced write was rejected, and asks afresh next time', async () => {
     leases.answers = [{ epoch: 2, previousHolder: null }];
     await sut.renew('me', settings, PROCESS);
-    sut.leaseLost();
+    sut.fenceRejected({ holder: 'me', epoch: 2 });
     expect(sut.fence()).toBeNull();
     await sut.renew('me', settings, PROCESS);
     expect(leases.calls[1].myEpoch).toBeNull();
+  });
+
+  it('ignores a rejection under an older epoch: a renewal has won a newer one meanwhile', async () => {
+    leases.answers = [{ epoch: 4, previousHolder: 'other' }];
+    await sut.renew('me', settings, PROCESS);
+    sut.fenceRejected({ holder: 'me', epoch: 3 });
+    expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
   });
 
   it('is no longer primary once its component registered again under a new id', async () => {

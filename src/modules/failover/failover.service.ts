@@ -112,7 +112,7 @@ export class FailoverService {
       if (change) this.changeRecorded(change.epoch);
     } catch (error) {
       if (!(error instanceof LeaseLostError)) throw error;
-      this.leaseLost();
+      this.fenceRejected(error.fence);
     }
   }
 
@@ -131,10 +131,20 @@ export class FailoverService {
     if (this.pendingChangeValue?.epoch === epoch) this.pendingChangeValue = null;
   }
 
-  /** A fenced write was rejected (or `reason`): the lease is gone, whatever this node believed. */
-  leaseLost(reason = 'a primary-only write was rejected: the lease has moved on'): void {
+  /** `reason`: the lease is gone, whatever this node believed. */
+  leaseLost(reason: string): void {
     this.stepDown(reason);
     this.epoch = null;
+  }
+
+  /**
+   * A write fenced with `fence` was rejected: the lease has moved on since that fence was taken. Work that
+   * runs beside the heartbeat (webhook deliveries) can learn this after a renewal won a newer epoch; a
+   * rejection under an older epoch than the current one says nothing about the current one.
+   */
+  fenceRejected(fence: Fence): void {
+    if (this.epoch !== fence.epoch || this.holder !== fence.holder) return;
+    this.leaseLost('a primary-only write was rejected: the lease has moved on');
   }
 
   /**

@@ -58,6 +58,12 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly webhookAttempts = new Counter({
+    name: 'cluster_webhook_attempts_total',
+    help: 'Webhook deliveries this node attempted as primary, by result (delivered, failed)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request durations, by method, route and status',
@@ -73,6 +79,7 @@ export class MetricsService {
       this.heartbeatsWritten.inc({ type }, 0);
       this.heartbeatsFailed.inc({ type }, 0);
     }
+    for (const result of ['delivered', 'failed'] as const) this.webhookAttempts.inc({ result }, 0);
   }
 
   /**

@@ -48,4 +48,19 @@ describe('KeyCrypto', () => {
       expect(Buffer.from(value, 'base64url').toString('hex')).not.toContain(hex);
     }
   });
+
+  it('seals stored secrets that every node with the encryption key opens, and no other', () => {
+    const shared = keys();
+    const nodeA = new KeyCrypto(shared);
+    const nodeB = new KeyCrypto(new NodeKeys(Buffer.from(shared.encryptionKey), randomBytes(32)));
+    const sealed = nodeA.sealSecret('https://hooks.example.com/T0/secret?token=abc');
+    expect(sealed).not.toContain('hooks.example.com');
+    expect(sealed).not.toBe(nodeA.sealSecret('https://hooks.example.com/T0/secret?token=abc'));
+    expect(nodeB.openSecret(sealed)).toBe('https://hooks.example.com/T0/secret?token=abc');
+    expect(new KeyCrypto(keys()).openSecret(sealed)).toBeNull();
+    const tampered = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`;
+    expect(nodeA.openSecret(tampered)).toBeNull();
+    expect(nodeA.openSecret('not sealed')).toBeNull();
+    expect(nodeA.openSecret('v1.')).toBeNull();
+  });
 });

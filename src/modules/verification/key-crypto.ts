@@ -8,6 +8,7 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 const PLAINTEXT = Buffer.from('cluster-overview key verification v1');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+const SECRET_PREFIX = 'v1.';
 
 /** Derives a purpose-bound 256-bit key, so one configured key never serves two purposes directly. */
 function derive(key: Buffer, purpose: string): Buffer {
@@ -47,6 +48,7 @@ function opens(key: Buffer, token: string | null): boolean {
 export class KeyCrypto {
   private readonly encryptionTokenKey: Buffer;
   private readonly machineTokenKey: Buffer;
+  private readonly storedSecretKey: Buffer;
   readonly sessionSigningSecret: string;
   readonly csrfSecret: string;
   private readonly encryptionResults = new LRUCache<string, boolean>({ max: VERIFIED_TOKENS_KEPT });
@@ -55,6 +57,7 @@ export class KeyCrypto {
   constructor(keys: NodeKeys) {
     this.encryptionTokenKey = derive(keys.encryptionKey, 'encryption-token');
     this.machineTokenKey = derive(keys.machineKey, 'machine-token');
+    this.storedSecretKey = derive(keys.encryptionKey, 'stored-secret');
     this.sessionSigningSecret = derive(keys.machineKey, 'session-cookie').toString('hex');
     this.csrfSecret = derive(keys.machineKey, 'csrf').toString('hex');
   }
@@ -65,6 +68,35 @@ export class KeyCrypto {
 
   makeMachineToken(): string {
     return seal(this.machineTokenKey);
+  }
+
+  /**
+   * Seals a secret the cluster stores (a webhook's URL and signing secret) with a key derived from the
+   * encryption key: AES-256-GCM, a random nonce, "v1." + base64url(nonce | ciphertext | tag). Every node with
+   * the cluster's encryption key can open it; a node with another key cannot, and says so.
+   */
+  sealSecret(plain: string): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.storedSecretKey, nonce);
+    const sealed = Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `${SECRET_PREFIX}${sealed.toString('base64url')}`;
+  }
+
+  /** The secret, or null when this node's encryption key does not open it (or it is not a sealed secret). */
+  openSecret(sealedText: string): string | null {
+    if (!sealedText.startsWith(SECRET_PREFIX)) return null;
+    const sealed = Buffer.from(sealedText.slice(SECRET_PREFIX.length), 'base64url');
+    if (sealed.length < NONCE_BYTES + TAG_BYTES) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.storedSecretKey, sealed.subarray(0, NONCE_BYTES));
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      return Buffer.concat([
+        decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch {
+      return null;
+    }
   }
 
   opensEncryptionToken(token: string | null): boolean {

@@ -1,0 +1,89 @@
+import { relativeTime } from '../../common/format';
+import type { EventKind } from '../events/event';
+import { eventLabel } from '../events/events-page.model';
+import { DEFAULT_WEBHOOK_KINDS, WEBHOOK_EVENT_KINDS } from './webhook-rules';
+import type { DeliveryView, WebhookView } from './webhooks.service';
+
+/** How the form names each field; the API's messages name the JSON field instead ("url must …"). */
+const FIELD_LABELS: Record<string, string> = {
+  name: 'The name',
+  url: 'The URL',
+  secret: 'The secret',
+  events: 'The list of events',
+};
+
+/** What the person typed (never the secret, which is not shown again), and which boxes were ticked. */
+export interface WebhookFormValues {
+  name: string;
+  url: string;
+  events: string[];
+}
+
+export const EMPTY_FORM: WebhookFormValues = { name: '', url: '', events: [...DEFAULT_WEBHOOK_KINDS] };
+
+/** The form body as text values; `events` is one string for one ticked box, a list for several. */
+export function enteredWebhook(body: unknown): WebhookFormValues & { secret: unknown } {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 2000) : '');
+  const events = fields.events === undefined ? [] : [fields.events].flat().map(text);
+  return { name: text(fields.name), url: text(fields.url), events, secret: fields.secret };
+}
+
+export function notificationsPageModel(
+  webhooks: WebhookView[],
+  nowMs: number,
+  form: { values: WebhookFormValues; errors: Record<string, string> },
+) {
+  const errors = Object.fromEntries(
+    Object.entries(form.errors).map(([field, message]) => {
+      const label = FIELD_LABELS[field];
+      return [
+        field,
+        label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message,
+      ];
+    }),
+  );
+  return {
+    title: 'Notifications',
+    webhooks: webhooks.map((webhook) => ({
+      ...webhook,
+      events: webhook.events.map(eventLabel).join(', '),
+      created: relativeTime(Date.parse(webhook.createdAt), nowMs),
+      deliveries: webhook.recentDeliveries.map((delivery) => deliveryRow(delivery, nowMs)),
+    })),
+    undecryptable: webhooks.some((webhook) => !webhook.decryptable),
+    form: {
+      values: form.values,
+      errors,
+      hasErrors: Object.keys(errors).length > 0,
+      kinds: WEBHOOK_EVENT_KINDS.map((kind) => ({
+        value: kind,
+        label: eventLabel(kind),
+        checked: form.values.events.includes(kind),
+      })),
+    },
+  };
+}
+
+function deliveryRow(delivery: DeliveryView, nowMs: number) {
+  const answer = delivery.lastStatusCode !== null ? `HTTP ${delivery.lastStatusCode}` : null;
+  const status =
+    delivery.status === 'delivered'
+      ? { level: 'ok', text: `Delivered${answer ? ` (${answer})` : ''}` }
+      : delivery.status === 'failed'
+        ? { level: 'error', text: `Gave up after ${delivery.attempts} attempts` }
+        : delivery.attempts === 0
+          ? { level: 'info', text: 'Queued' }
+          : {
+              level: 'warning',
+              text: `Retrying ${delivery.nextAttemptAt ? relativeTime(Date.parse(delivery.nextAttemptAt), nowMs) : 'soon'}`,
+            };
+  return {
+    event: delivery.kind === 'test' ? 'Test event' : eventLabel(delivery.kind as EventKind),
+    queued: relativeTime(Date.parse(delivery.createdAt), nowMs),
+    queuedExact: delivery.createdAt,
+    status,
+    attempts: delivery.attempts,
+    lastError: delivery.status === 'delivered' ? null : delivery.lastError,
+  };
+}
