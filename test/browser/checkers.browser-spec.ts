@@ -8,7 +8,12 @@ import { ADMIN_PASSWORD, API_KEY, randomKeys, startTestApp, TestApp } from '../s
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const validator = new HtmlValidate({ extends: ['html-validate:recommended'] });
+// A group of checkboxes under one name is how a form sends a list (Notifications: the events to send); the
+// recommended preset allows that sharing for radio buttons only.
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: { 'form-dup-name': ['error', { shared: ['radio', 'checkbox', 'button', 'reset', 'submit'] }] },
+});
 
 interface AxeViolation {
   id: string;
@@ -101,6 +106,7 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     '/administration/cluster/configure',
     '/administration/cluster/components/add',
     '/administration/cluster/events',
+    '/administration/cluster/notifications',
     '/account',
     '/no/such/page',
   ])('%s', async (path) => {
@@ -123,5 +129,34 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     await visit('/administration/cluster');
     const link = page.locator('tbody[data-server="by-hand"] a', { hasText: 'Remove' });
     expect(await check(() => link.click())).toEqual({ axe: [], html: [] });
+  });
+
+  it('the notifications form with errors, and an endpoint with its deliveries', async () => {
+    await visit('/administration/cluster/notifications');
+    await page.getByLabel('URL', { exact: true }).fill('ftp://example.com');
+    expect(await submit('Add endpoint')).toEqual({ axe: [], html: [] });
+    const { body } = await request(node.http)
+      .post('/api/cluster/webhooks')
+      .set('X-ApiKey', API_KEY)
+      .send({
+        name: 'Nobody listens',
+        url: 'http://127.0.0.1:9/hook',
+        secret: 'checkers-secret-0123',
+        events: ['primary-changed'],
+      })
+      .expect(201);
+    await request(node.http)
+      .post(`/api/cluster/webhooks/${body.id}/test`)
+      .set('X-ApiKey', API_KEY)
+      .expect(202);
+    expect(await visit('/administration/cluster/notifications')).toEqual({ axe: [], html: [] });
+  });
+
+  it('the drain confirmation of the last eligible component, and the overview with it drained', async () => {
+    await visit('/administration/cluster');
+    const link = page.locator('tbody[data-server="checked-node"] a', { hasText: 'Drain' });
+    expect(await check(() => link.click())).toEqual({ axe: [], html: [] });
+    await page.getByLabel(/I understand/).check();
+    expect(await submit('Drain the service component')).toEqual({ axe: [], html: [] });
   });
 });

@@ -138,6 +138,7 @@ describe('the Cluster Overview in a real browser', () => {
         '/administration/cluster/configure',
         '/administration/cluster/events',
         '/administration/cluster/components/add',
+        '/administration/cluster/notifications',
         '/account',
       ]) {
         await page.goto(`${baseUrl}${path}`);
