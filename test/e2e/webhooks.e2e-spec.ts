@@ -227,6 +227,16 @@ describe.each(databaseKinds())('webhook notifications on %s', (kind) => {
     await api().post('/api/cluster/webhooks/nope/test').set('X-ApiKey', API_KEY).expect(404);
   });
 
+  it('works through a burst in one pass, eight at a time', async () => {
+    const before = receiver.received.length;
+    for (let i = 0; i < 20; i += 1) {
+      await api().post(`/api/cluster/webhooks/${webhookId}/test`).set('X-ApiKey', API_KEY).expect(202);
+    }
+    await pass();
+    expect(receiver.received.length).toBe(before + 20);
+    expect(await prisma().webhookDelivery.count({ where: { status: 'pending' } })).toBe(0);
+  });
+
   it('records nothing under a lost lease; the next primary sends again what was not recorded as delivered', async () => {
     const failover = node.app.get(FailoverService);
     const before = receiver.received.length;

@@ -19,6 +19,8 @@ const INTERVAL = 'webhook-dispatch';
 const DISPATCH_INTERVAL_MS = 1_000;
 /** Deliveries attempted at once in one pass: a slow endpoint holds up at most this many. */
 const PARALLEL_DELIVERIES = 8;
+/** Batches one pass may send before it lets the next pass start (and a shutdown wait for it). */
+const BATCHES_PER_PASS = 10;
 /** Done deliveries are kept this long for the page, then pruned (at most once an hour). */
 const KEEP_DONE_MS = 7 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -78,8 +80,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     if (!fence) return;
     try {
       if (await this.repository.hasUnqueuedEvents()) await this.repository.queueEvents(fence);
-      const due = await this.repository.due(PARALLEL_DELIVERIES);
-      await Promise.all(due.map((delivery) => this.deliver(fence, delivery)));
+      // A burst (many events, many endpoints) is worked through in batches, within one pass.
+      for (let batch = 0; batch < BATCHES_PER_PASS; batch += 1) {
+        const due = await this.repository.due(PARALLEL_DELIVERIES);
+        await Promise.all(due.map((delivery) => this.deliver(fence, delivery)));
+        if (due.length < PARALLEL_DELIVERIES || !this.failover.fence()) break;
+      }
       if (this.clock.monotonicMs() - this.lastPruneMs >= PRUNE_EVERY_MS) {
         await this.repository.prune(fence, this.clock.now().getTime() - KEEP_DONE_MS);
         this.lastPruneMs = this.clock.monotonicMs();
