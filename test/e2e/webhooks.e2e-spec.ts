@@ -330,4 +330,24 @@ describe.each(databaseKinds())('webhook notifications on %s', (kind) => {
     expect(await prisma().webhookDelivery.count()).toBe(0);
     expect(await prisma().event.count({ where: { kind: 'webhook-removed' } })).toBe(2);
   });
+
+  it('stops at once on shutdown, leaving what it was sending pending for the next primary', async () => {
+    const answer = await api()
+      .post('/api/cluster/webhooks')
+      .set('X-ApiKey', API_KEY)
+      .send({ name: 'Slow', url: `${base}/slow`, secret: SECRET, events: ['settings-changed'] })
+      .expect(201);
+    await api().post(`/api/cluster/webhooks/${answer.body.id}/test`).set('X-ApiKey', API_KEY).expect(202);
+    receiver.delayMs = 4_000;
+    const before = receiver.received.length;
+    const dispatcher = node.app.get(WebhookDispatcher);
+    void dispatcher.runOnce();
+    await receiver.waitForRequests(before + 1);
+    const started = Date.now();
+    await dispatcher.onModuleDestroy();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const [delivery] = await prisma().webhookDelivery.findMany({ where: { webhookId: answer.body.id } });
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
+    receiver.delayMs = 0;
+  });
 });

@@ -20,7 +20,7 @@ export class WebhookReceiver {
   /** How long to wait before answering. */
   delayMs = 0;
   private server: Server | null = null;
-  private answered: (() => void)[] = [];
+  private readonly pendingAnswers = new Set<NodeJS.Timeout>();
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
@@ -33,11 +33,12 @@ export class WebhookReceiver {
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         });
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          this.pendingAnswers.delete(timer);
           response.writeHead(this.status, { 'Content-Type': 'text/plain' });
           response.end(this.status >= 400 ? 'receiver says no' : '');
-          for (const resolve of this.answered.splice(0)) resolve();
         }, this.delayMs);
+        this.pendingAnswers.add(timer);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -54,6 +55,8 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.pendingAnswers) clearTimeout(timer);
+    this.pendingAnswers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

@@ -42,6 +42,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private lastPruneMs = Number.NEGATIVE_INFINITY;
   private lastWarning = '';
   private stopped = false;
+  /** Ends attempts in flight when the node shuts down: what they were sending stays pending for the next primary. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,6 +66,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.scheduler.doesExist('interval', INTERVAL)) this.scheduler.deleteInterval(INTERVAL);
+    this.shutdown.abort();
     await this.running;
   }
 
@@ -84,7 +87,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       for (let batch = 0; batch < BATCHES_PER_PASS; batch += 1) {
         const due = await this.repository.due(PARALLEL_DELIVERIES);
         await Promise.all(due.map((delivery) => this.deliver(fence, delivery)));
-        if (due.length < PARALLEL_DELIVERIES || !this.failover.fence()) break;
+        if (due.length < PARALLEL_DELIVERIES || this.stopped || !this.failover.fence()) break;
       }
       if (this.clock.monotonicMs() - this.lastPruneMs >= PRUNE_EVERY_MS) {
         await this.repository.prune(fence, this.clock.now().getTime() - KEEP_DONE_MS);
@@ -102,6 +105,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   private async deliver(fence: Fence, delivery: DueDelivery): Promise<void> {
     const result = await this.attempt(delivery);
+    // Cut short by this node's shutdown: not the endpoint's fault, and the next primary sends it.
+    if (this.stopped) return;
     this.metrics.webhookAttempts.inc({ result: result.delivered ? 'delivered' : 'failed' });
     await this.repository.recordAttempt(fence, delivery.id, result);
   }
@@ -124,7 +129,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       const response = await fetch(url, {
         method: 'POST',
         redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), this.shutdown.signal]),
         headers: {
           'Content-Type': 'application/json',
           'User-Agent': `cluster-overview/${this.config.version}`,
@@ -138,7 +143,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         await response.body?.cancel();
         return { delivered: true, statusCode: response.status, error: null, retryDelayMs: 0 };
       }
-      const text = (await response.text().catch(() => '')).slice(0, ERROR_TEXT_CHARS).trim();
+      const text = (await firstText(response, ERROR_TEXT_CHARS)).trim();
       return failed(response.status, `HTTP ${response.status}${text ? `: ${text}` : ''}`);
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
@@ -187,4 +192,24 @@ function payloadOf(delivery: DueDelivery, config: AppConfig) {
         },
     cluster: { sentBy: config.serverName },
   };
+}
+
+/** The start of an answer's body, read no further than `chars` (an endpoint's error page may be large). */
+async function firstText(response: globalThis.Response, chars: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < chars) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // The endpoint closed the connection mid-answer: what arrived is enough.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text.slice(0, chars);
 }

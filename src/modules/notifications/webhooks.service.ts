@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { plural } from '../../common/format';
 import type { EventKind } from '../events/event';
 import { KeyCrypto } from '../verification/key-crypto';
 import type { AddWebhookDto } from './dto/add-webhook.dto';
@@ -63,7 +64,7 @@ export class WebhooksService {
       {
         kind: 'webhook-added',
         actor,
-        message: `${actor} added the webhook endpoint "${input.name}" (${shown}) for ${input.events.length} kind(s) of event`,
+        message: `${actor} added the webhook endpoint "${input.name}" (${shown}) for ${plural(input.events.length, 'kind')} of event`,
       },
     );
     return this.view(created, []);

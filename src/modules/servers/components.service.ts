@@ -181,26 +181,25 @@ export class ComponentsService {
       message: `${actor} resumed the service component of ${serverName}: it may become primary again`,
     }));
     if (!state) throw new ComponentNotFoundError(id);
+    // Its role now, as the overview shows it (backup; inactive while stale or with failover off; primary).
+    const after = await this.servers.evaluate();
+    const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? preview.role;
     return this.outcome(
-      preview,
+      { ...preview, role },
       state,
-      state.changed
-        ? 'It may become primary again: it is a backup from its next heartbeat.'
-        : 'It was not drained.',
+      !state.changed
+        ? 'It was not drained.'
+        : role === 'backup'
+          ? 'It may become primary again: it is a backup now.'
+          : `It may become primary again; for now its role is ${role}.`,
     );
   }
 
   private outcome(preview: DrainPreview, state: DrainState, message: string): DrainOutcome {
     const drained = state.drainedAtMs !== null;
-    // The role as it is after the change (the lease moves at the next heartbeats).
+    // After a drain: primary while it keeps the lease, else drained. After a resume: as evaluated since.
     const role: Role =
-      preview.role === 'primary' && !state.leaseEnded
-        ? 'primary'
-        : drained
-          ? 'drained'
-          : preview.role === 'drained'
-            ? 'backup'
-            : preview.role;
+      preview.role === 'primary' && !state.leaseEnded ? 'primary' : drained ? 'drained' : preview.role;
     return {
       id: preview.id,
       serverName: preview.serverName,
