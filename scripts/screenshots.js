@@ -2,10 +2,12 @@
 // npm run screenshots: starts a small local cluster of the built application (three nodes on a fresh SQLite
 // file, 1 s heartbeats), brings it into known states and photographs the pages with Debian's Chromium into
 // docs/screenshots/: a healthy cluster, one with problems (a stopped node, a node with another key), a
-// failover in progress, the events page, and the overview on a phone. The README shows them. One server is given
+// failover in progress, a drained node, the events page, the Notifications page (an endpoint that receives
+// the events and one that is offline), and the overview on a phone. The README shows them. One server is given
 // an invented day of history (see writeHistory), so that its timeline has something to show.
 'use strict';
 const { spawn } = require('node:child_process');
+const { createServer } = require('node:http');
 const { randomBytes } = require('node:crypto');
 const { mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -28,6 +30,7 @@ async function main() {
   };
   const database = `file:${path.join(folder, 'cluster.db')}`;
   const nodes = [];
+  const receivers = [];
   const start = (name, index, extra = {}) => {
     const port = BASE_PORT + index;
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
@@ -64,6 +67,29 @@ async function main() {
       body: JSON.stringify({ heartbeatFrequencySeconds: 1, staleTimeoutSeconds: 3 }),
     });
     if (!settings.ok) throw new Error(`settings: ${settings.status}`);
+    // A webhook endpoint in this process that accepts everything, and one nobody listens on.
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(204).end());
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receivers.push(receiver);
+    const hook = (name, url, events) =>
+      api(first, 'POST', '/api/cluster/webhooks', {
+        name,
+        url,
+        secret: randomBytes(16).toString('hex'),
+        events,
+      });
+    await hook('On-call pager', `http://127.0.0.1:${receiver.address().port}/cluster-events`, [
+      'component-stale',
+      'component-recovered',
+      'verification-failed',
+      'primary-changed',
+      'component-drained',
+      'component-resumed',
+    ]);
+    await hook('Team chat (offline)', 'http://127.0.0.1:9/hooks/chat', ['primary-changed']);
     await start('app-2', 2);
     await start('app-3', 3);
     await sleep(2_500);
@@ -88,10 +114,20 @@ async function main() {
     await sleep(2_000);
     await shoot(page, `${nodes[1].base}/administration/cluster/events`, 'events.png');
 
+    // app-2 is drained for maintenance: it hands the primary role over, or stays out of the running.
+    const cluster = await (await api(nodes[1], 'GET', '/api/cluster')).json();
+    const app2 = cluster.servers.find((server) => server.name === 'app-2');
+    const service = app2.components.find((component) => component.type === 'service');
+    await api(nodes[1], 'POST', `/api/cluster/components/${service.id}/drain`, {});
+    await sleep(2_500);
+    await shoot(page, `${nodes[1].base}/administration/cluster`, 'drained.png');
+    await shoot(page, `${nodes[1].base}/administration/cluster/notifications`, 'notifications.png');
+
     const phone = await signedIn(browser, nodes[1].base, { width: 390, height: 844 });
     await shoot(phone, `${nodes[1].base}/administration/cluster`, 'overview-phone.png');
     process.stdout.write(`Screenshots written to ${path.relative(ROOT, OUT)}/\n`);
   } finally {
+    for (const receiver of receivers) receiver.close();
     await browser.close();
     for (const node of nodes) node.child.kill('SIGKILL');
     rmSync(folder, { recursive: true, force: true });
@@ -165,6 +201,17 @@ async function waitUntil(check, what) {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A JSON API call with the API key; throws unless it succeeds. */
+async function api(node, method, route, body) {
+  const response = await fetch(`${node.base}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-apikey': API_KEY },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+  return response;
 }
 
 main().catch((error) => {

@@ -188,7 +188,7 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
     expect(await componentReport(c.id)).toMatchObject({ role: 'drained', drained: { by: 'API key' } });
     const page = await agent.get('/administration/cluster').expect(200);
     expect(page.text).toMatch(
-      /data-server="node-c"[\s\S]*?Drained<\/span><span class="aside">: drained by API key/,
+      /data-server="node-c"[\s\S]*?Drained<\/span><span class="aside">: by API key/,
     );
   });
 });

@@ -331,6 +331,25 @@ describe.each(databaseKinds())('webhook notifications on %s', (kind) => {
     expect(await prisma().event.count({ where: { kind: 'webhook-removed' } })).toBe(2);
   });
 
+  it('says why an endpoint could not be reached', async () => {
+    const closed = new WebhookReceiver();
+    const closedUrl = await closed.start();
+    await closed.stop();
+    const answer = await api()
+      .post('/api/cluster/webhooks')
+      .set('X-ApiKey', API_KEY)
+      .send({ name: 'Gone', url: `${closedUrl}/gone`, secret: SECRET, events: ['settings-changed'] })
+      .expect(201);
+    await api().post(`/api/cluster/webhooks/${answer.body.id}/test`).set('X-ApiKey', API_KEY).expect(202);
+    await pass();
+    const [delivery] = await prisma().webhookDelivery.findMany({ where: { webhookId: answer.body.id } });
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
+    expect(delivery.lastError).toBe('connection refused (ECONNREFUSED)');
+    const page = (await agent.get('/administration/cluster/notifications').expect(200)).text;
+    expect(page).toContain('Retrying in 10 seconds');
+    await api().delete(`/api/cluster/webhooks/${answer.body.id}`).set('X-ApiKey', API_KEY).expect(204);
+  });
+
   it('stops at once on shutdown, leaving what it was sending pending for the next primary', async () => {
     const answer = await api()
       .post('/api/cluster/webhooks')

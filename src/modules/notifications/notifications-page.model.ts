@@ -74,10 +74,7 @@ function deliveryRow(delivery: DeliveryView, nowMs: number) {
         ? { level: 'error', text: `Gave up after ${delivery.attempts} attempts` }
         : delivery.attempts === 0
           ? { level: 'info', text: 'Queued' }
-          : {
-              level: 'warning',
-              text: `Retrying ${delivery.nextAttemptAt ? relativeTime(Date.parse(delivery.nextAttemptAt), nowMs) : 'soon'}`,
-            };
+          : { level: 'warning', text: retryText(delivery.nextAttemptAt, nowMs) };
   return {
     event: delivery.kind === 'test' ? 'Test event' : eventLabel(delivery.kind as EventKind),
     queued: relativeTime(Date.parse(delivery.createdAt), nowMs),
@@ -86,4 +83,10 @@ function deliveryRow(delivery: DeliveryView, nowMs: number) {
     attempts: delivery.attempts,
     lastError: delivery.status === 'delivered' ? null : delivery.lastError,
   };
+}
+
+/** "Retrying in 30 seconds"; "Retrying now" once the time has come (the primary picks it up within a second). */
+function retryText(nextAttemptAt: string | null, nowMs: number): string {
+  const atMs = nextAttemptAt === null ? nowMs : Date.parse(nextAttemptAt);
+  return atMs - nowMs < 5_000 ? 'Retrying now' : `Retrying ${relativeTime(atMs, nowMs)}`;
 }

@@ -146,10 +146,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       const text = (await firstText(response, ERROR_TEXT_CHARS)).trim();
       return failed(response.status, `HTTP ${response.status}${text ? `: ${text}` : ''}`);
     } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      // Compared by name: fetch's errors may come from another realm than this module's Error (Jest's sandbox).
+      const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
       return failed(
         null,
-        timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : errorSummary(error),
+        timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : whyFetchFailed(error),
       );
     }
   }
@@ -192,6 +193,27 @@ function payloadOf(delivery: DueDelivery, config: AppConfig) {
         },
     cluster: { sentBy: config.serverName },
   };
+}
+
+/** Words for the common network failures; fetch itself only says "fetch failed", the reason is its cause. */
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the endpoint',
+};
+
+function whyFetchFailed(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : null;
+  if (code && NETWORK_ERRORS[code]) return `${NETWORK_ERRORS[code]} (${code})`;
+  // TLS problems carry their own codes: CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, …
+  if (code) return `${typeof cause?.message === 'string' ? cause.message : 'request failed'} (${code})`;
+  return errorSummary(error);
 }
 
 /** The start of an answer's body, read no further than `chars` (an endpoint's error page may be large). */

@@ -62,9 +62,9 @@ interface RoleContext {
   nowMs: number;
 }
 
-/** "drained by admin 3 minutes ago" */
+/** "by admin 3 minutes ago" */
 function drainedText(drained: NonNullable<ComponentReport['drained']>, nowMs: number): string {
-  return `drained by ${drained.by ?? 'an administrator'} ${relativeTime(Date.parse(drained.at), nowMs)}`;
+  return `by ${drained.by ?? 'an administrator'} ${relativeTime(Date.parse(drained.at), nowMs)}`;
 }
 
 /** The role, and for an inactive, drained or ineligible component the reason, in words (not only on hover). */
@@ -77,7 +77,7 @@ function roleModel(component: ComponentReport, context: RoleContext) {
       : hasBackup
         ? 'hands the lease to a backup within a heartbeat'
         : 'keeps the lease: no live eligible backup to hand over to';
-    const reason = `${drainedText(component.drained, nowMs)}; ${why}`;
+    const reason = `drained ${drainedText(component.drained, nowMs)}; ${why}`;
     return { ...role, hint: reason, reason };
   }
   if (component.drained && component.role === 'drained') {
