@@ -45,6 +45,13 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
     prisma().event.findMany({ where: { kind: { in: kinds } }, orderBy: { id: 'asc' } });
   const lease = () => node.app.get(LeaseRepository).findLease();
   const tick = () => node.app.get(HeartbeatScheduler).tick();
+  const databaseNowMs = () => node.app.get(PrismaService).databaseNowMs();
+  /** node-b's service component heartbeats now (it is a live backup), or went silent long ago. */
+  const nodeBHeartbeat = async (live: boolean) =>
+    prisma().component.updateMany({
+      where: { server: { name: 'node-b' } },
+      data: { lastHeartbeatAtMs: live ? BigInt(await databaseNowMs()) : 0n },
+    });
 
   it('refuses what cannot be drained, with a clear message, and changes nothing', async () => {
     expect((await lease()).holder).toBe(own.service);
@@ -93,7 +100,7 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
     expect(await componentReport(backup.id)).toMatchObject({ role: 'backup' });
     const before = await lease();
     await tick();
-    expect((await lease()).expiresAtMs).toBe(0);
+    expect((await lease()).expiresAtMs).toBeLessThanOrEqual(await databaseNowMs());
     const grant = await node.app.get(LeaseRepository).renewOrAcquire({
       holder: backup.id,
       instanceId: 'process-b',
@@ -120,21 +127,54 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
   });
 
   it('ends the lease of a drained primary at once when a backup is live, and records each drain once', async () => {
-    await prisma().component.updateMany({
-      where: { server: { name: 'node-b' } },
-      data: { lastHeartbeatAtMs: BigInt(await node.app.get(PrismaService).databaseNowMs()) },
-    });
+    await nodeBHeartbeat(true);
     const epoch = (await lease()).epoch;
     const { body } = await api(`${own.service}/drain`).expect(200);
     expect(body).toMatchObject({ changed: true, role: 'drained' });
     expect(body.message).toContain('its lease ends now, and a backup takes over at its next heartbeat');
-    expect(await lease()).toMatchObject({ holder: own.service, epoch, expiresAtMs: 0 });
-    // Its next heartbeat does not renew what it no longer holds.
+    const ended = await lease();
+    expect(ended).toMatchObject({ holder: own.service, epoch });
+    expect(ended.expiresAtMs).toBeLessThanOrEqual(await databaseNowMs());
+    // Its next heartbeat does not renew what it no longer holds, nor take it back.
     await tick();
-    expect((await lease()).expiresAtMs).toBe(0);
+    expect(await lease()).toEqual(ended);
     expect((await api(`${own.service}/drain`).expect(200)).body).toMatchObject({ changed: false });
     expect(await events(['component-drained'])).toHaveLength(2);
+  });
+
+  it('takes back its own lease when no backup took it for a whole stale timeout, and says why it stays', async () => {
+    // The backup went silent before taking over (it was never a real process here).
+    await nodeBHeartbeat(false);
+    const ended = await lease();
+    await tick();
+    expect((await lease()).epoch).toBe(ended.epoch);
+    // A whole stale timeout (60 s by default) passes without a taker.
+    await prisma().lease.update({
+      where: { role: 'service' },
+      data: { expiresAtMs: BigInt((await databaseNowMs()) - 60_001) },
+    });
+    await tick();
+    expect(await lease()).toMatchObject({ holder: own.service, epoch: ended.epoch + 1 });
+    expect(await componentReport(own.service)).toMatchObject({ role: 'primary', drained: { by: 'API key' } });
+    const page = await agent.get('/administration/cluster').expect(200);
+    expect(page.text).toContain('keeps the lease: no live eligible backup to hand over to');
     await api(`${own.service}/resume`).expect(200);
+  });
+
+  it('decides two drains at once one after the other: they cannot both take the last backup away', async () => {
+    await nodeBHeartbeat(true);
+    const b = await prisma().component.findFirstOrThrow({ where: { server: { name: 'node-b' } } });
+    const answers = await Promise.all([api(`${own.service}/drain`), api(`${b.id}/drain`)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const refused = answers.find((answer) => answer.status === 409)!;
+    expect(refused.body.message).toContain('is the last eligible one');
+    const drained = await prisma().component.count({
+      where: { type: 'service', drainedAtMs: { not: null } },
+    });
+    expect(drained).toBe(1);
+    for (const id of [own.service, b.id]) await api(`${id}/resume`).expect(200);
+    await tick();
+    expect((await lease()).holder).toBe(own.service);
   });
 
   it('drains through the page with a confirmation, and a second one for the last eligible component', async () => {
@@ -187,8 +227,6 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
     expect(body.configuration.backupServers).not.toContain('node-c');
     expect(await componentReport(c.id)).toMatchObject({ role: 'drained', drained: { by: 'API key' } });
     const page = await agent.get('/administration/cluster').expect(200);
-    expect(page.text).toMatch(
-      /data-server="node-c"[\s\S]*?Drained<\/span><span class="aside">: by API key/,
-    );
+    expect(page.text).toMatch(/data-server="node-c"[\s\S]*?Drained<\/span><span class="aside">: by API key/);
   });
 });

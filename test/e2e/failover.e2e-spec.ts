@@ -119,23 +119,41 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     expect((await leases.findLease()).holder).toBe(a.id);
   });
 
-  it('refuses a takeover to a drained component even when its process asks for one, and lets it keep a live lease', async () => {
+  it('refuses a takeover to a drained component even when its process asks, but lets it keep a live lease, or take back its own after a timeout without a taker', async () => {
+    const databaseNowMs = () => node.app.get(PrismaService).databaseNowMs();
+    const expireAt = async (agoMs: number) =>
+      prisma.lease.update({
+        where: { role: 'service' },
+        data: { expiresAtMs: BigInt((await databaseNowMs()) - agoMs) },
+      });
     await ask(a, null);
     const lease = await leases.findLease();
     expect(lease.holder).toBe(a.id);
     await prisma.component.update({ where: { id: a.id }, data: { drainedAtMs: 1n, drainedBy: 'admin' } });
     try {
       expect(await ask(a, lease.epoch)).toEqual({ epoch: lease.epoch, previousHolder: a.id });
-      await expireLease();
+      // Just expired: a backup may take it, the drained holder may not.
+      await expireAt(0);
       expect(await ask(a, lease.epoch)).toBeNull();
       expect(await ask(a, null)).toBeNull();
-      expect(await ask(b, null)).toEqual({ epoch: lease.epoch + 1, previousHolder: a.id });
-      await expireLease();
       expect(await ask(a, null, { automaticFailover: false })).toBeNull();
+      // Nobody took it for a whole timeout: its drained holder takes it back (a drained primary beats none).
+      await expireAt(TIMEOUT_MS + 1);
+      expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 1, previousHolder: a.id });
+      await expireAt(0);
+      expect(await ask(b, null)).toEqual({ epoch: lease.epoch + 2, previousHolder: a.id });
+      // Another's lease, however long expired, is never a drained component's.
+      await expireAt(TIMEOUT_MS + 1);
+      expect(await ask(a, null)).toBeNull();
     } finally {
       await prisma.component.update({ where: { id: a.id }, data: { drainedAtMs: null, drainedBy: null } });
     }
-    expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 2, previousHolder: b.id });
+    // The mark on the lease row alone (a drain whose components row a waiting statement cannot see yet) bars it too.
+    await prisma.lease.update({ where: { role: 'service' }, data: { drainedHolder: a.id } });
+    await expireAt(0);
+    expect(await ask(a, null)).toBeNull();
+    await prisma.lease.update({ where: { role: 'service' }, data: { drainedHolder: null } });
+    expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 3, previousHolder: b.id });
   });
 
   it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {

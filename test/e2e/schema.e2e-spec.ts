@@ -213,6 +213,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       expiresAtMs: 0n,
       acquiredAtMs: 0n,
       previousHolder: null,
+      drainedHolder: null,
     });
     const taken = await client.lease.update({
       where: { role: 'service' },
@@ -222,6 +223,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         expiresAtMs: 1_795_000_003_000n,
         acquiredAtMs: 1_795_000_000_000n,
         previousHolder: 'x',
+        drainedHolder: component.id,
       },
     });
     expect(await client.lease.findUniqueOrThrow({ where: { role: 'service' } })).toEqual(taken);

@@ -23,9 +23,9 @@ export class LeaseRepository {
    * Only the process that runs the component (its instance id is on the component's row) may renew or
    * take the lease for it: a second process started under the same server name shares the component's id
    * but not its instance, so it can never take the lease from the first one. A component that may not
-   * become primary (its encryption key is not the cluster's, or the process knows it is drained) only renews
-   * a lease it already holds; and the database itself refuses a takeover by a drained component, so a drain
-   * committed between the process's heartbeat and this statement is never missed.
+   * become primary (its encryption key is not the cluster's) only renews a lease it already holds. A drained
+   * component is refused a takeover by the database itself (see `drained` below), so a drain committed
+   * between the process's heartbeat and this statement is never missed.
    * PostgreSQL (READ COMMITTED): a second writer waits on the row lock and re-checks the WHERE against the
    * new row. SQLite: one writer at a time. Returns what was written, or null: this component is not primary.
    */
@@ -38,8 +38,12 @@ export class LeaseRepository {
       ? Prisma.sql`expires_at_ms <= clock.now_ms`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
-    const notDrained = Prisma.sql`NOT EXISTS (SELECT 1 FROM components
-           WHERE components.id = ${holder} AND components.drained_at_ms IS NOT NULL)`;
+    // A drained component takes no lease (the drain marks the lease row when it drains the holder, and the
+    // component's row always), except its own lease once nobody else took it for a whole timeout after it
+    // gave it up: then there was no backup after all, and a drained primary beats none.
+    const drained = Prisma.sql`(COALESCE(drained_holder, '') = ${holder} OR EXISTS (SELECT 1 FROM components
+           WHERE components.id = ${holder} AND components.drained_at_ms IS NOT NULL))`;
+    const ownAfterTimeout = Prisma.sql`(holder = ${holder} AND expires_at_ms <= clock.now_ms - ${BigInt(timeoutMs)})`;
     const rows = await this.prisma.whileLocked(
       () => this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
@@ -52,7 +56,11 @@ export class LeaseRepository {
       FROM clock
       WHERE role = ${ROLE}
         AND EXISTS (SELECT 1 FROM components WHERE components.id = ${holder} AND components.instance_id = ${instanceId})
-        AND (${mine} OR ${mayAcquire ? Prisma.sql`(${takeover} AND ${notDrained})` : Prisma.sql`FALSE`})
+        AND (${mine} OR ${
+          mayAcquire
+            ? Prisma.sql`(${takeover} AND (NOT ${drained} OR ${ownAfterTimeout}))`
+            : Prisma.sql`FALSE`
+        })
       RETURNING epoch, previous_holder`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
@@ -61,11 +69,16 @@ export class LeaseRepository {
       : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
   }
 
-  /** On a clean shutdown: the lease expires now, so a backup takes over at its next heartbeat. */
+  /**
+   * On a clean shutdown or a hand-over: the lease expires now (by the database's clock, so that a drained
+   * holder's "nobody took it for a timeout" counts from here), and a backup takes over at its next heartbeat.
+   */
   async release(fence: Fence): Promise<void> {
     await this.prisma.whileLocked(
       () => this.prisma.client.$executeRaw`
-        UPDATE leases SET expires_at_ms = 0 WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}`,
+        UPDATE leases SET expires_at_ms = ${this.prisma.nowMsSql()}
+        WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}
+          AND expires_at_ms > ${this.prisma.nowMsSql()}`,
       SHUTDOWN_LOCK_BUDGET_MS,
     );
   }

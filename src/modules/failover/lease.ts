@@ -20,7 +20,7 @@ export interface LeaseRequest {
   myEpoch: number | null;
   timeoutMs: number;
   automaticFailover: boolean;
-  /** False: renew a lease already held, never take one (the component is ineligible or drained). */
+  /** False: renew a lease already held, never take one (the component is ineligible). */
   mayAcquire: boolean;
 }
 

@@ -110,7 +110,9 @@ export class HeartbeatScheduler
     }
     return this.failover.renew(componentId, settings, {
       instanceId: this.heartbeat.instanceId(),
-      mayAcquire: (this.lastBeat?.eligible ?? false) && !(this.lastBeat?.drained ?? false),
+      // A drained component asks too: the database refuses it, except its own lease nobody took (see
+      // LeaseRepository.renewOrAcquire).
+      mayAcquire: this.lastBeat?.eligible ?? false,
     });
   }
 

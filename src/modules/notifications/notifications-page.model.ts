@@ -24,7 +24,8 @@ export const EMPTY_FORM: WebhookFormValues = { name: '', url: '', events: [...DE
 /** The form body as text values; `events` is one string for one ticked box, a list for several. */
 export function enteredWebhook(body: unknown): WebhookFormValues & { secret: unknown } {
   const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 2000) : '');
+  // As typed, whole: the validation judges what was sent (the body limit bounds it), never a shortened copy.
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
   const events = fields.events === undefined ? [] : [fields.events].flat().map(text);
   return { name: text(fields.name), url: text(fields.url), events, secret: fields.secret };
 }
@@ -32,7 +33,7 @@ export function enteredWebhook(body: unknown): WebhookFormValues & { secret: unk
 export function notificationsPageModel(
   webhooks: WebhookView[],
   nowMs: number,
-  form: { values: WebhookFormValues; errors: Record<string, string> },
+  form: { values: WebhookFormValues; errors: Record<string, string>; formError?: string },
 ) {
   const errors = Object.fromEntries(
     Object.entries(form.errors).map(([field, message]) => {
@@ -56,6 +57,7 @@ export function notificationsPageModel(
       values: form.values,
       errors,
       hasErrors: Object.keys(errors).length > 0,
+      formError: form.formError ?? null,
       kinds: WEBHOOK_EVENT_KINDS.map((kind) => ({
         value: kind,
         label: eventLabel(kind),

@@ -7,7 +7,7 @@ import { setFlash } from '../auth/session';
 import { AddWebhookDto } from './dto/add-webhook.dto';
 import { EMPTY_FORM, enteredWebhook, notificationsPageModel } from './notifications-page.model';
 import { WebhookIdPipe } from './webhook-id.pipe';
-import { WebhooksService } from './webhooks.service';
+import { IneligibleNodeError, WebhooksService } from './webhooks.service';
 
 const VIEW = 'administration/cluster/notifications';
 const PAGE = '/administration/cluster/notifications';
@@ -37,15 +37,23 @@ export class NotificationsController {
     @Res() response: Response,
   ): Promise<void> {
     const entered = enteredWebhook(body);
-    const form = validateForm(AddWebhookDto, { ...entered, events: entered.events });
-    if (!form.valid) {
+    const again = async (status: number, errors: Record<string, string>, formError?: string) => {
       const model = notificationsPageModel(await this.webhooks.list(), this.clock.now().getTime(), {
         values: entered,
-        errors: form.errors,
+        errors,
+        formError,
       });
-      return response.status(HttpStatus.BAD_REQUEST).render(VIEW, model);
+      response.status(status).render(VIEW, model);
+    };
+    const form = validateForm(AddWebhookDto, entered);
+    if (!form.valid) return again(HttpStatus.BAD_REQUEST, form.errors);
+    let added;
+    try {
+      added = await this.webhooks.add(form.value, actor);
+    } catch (error) {
+      if (error instanceof IneligibleNodeError) return again(HttpStatus.CONFLICT, {}, error.message);
+      throw error;
     }
-    const added = await this.webhooks.add(form.value, actor);
     setFlash(
       request,
       `Added the endpoint "${added.name}" (${added.url}). Its URL and secret are stored encrypted and not shown again in full.`,

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../common/clock';
@@ -24,8 +25,6 @@ const BATCHES_PER_PASS = 10;
 /** Done deliveries are kept this long for the page, then pruned (at most once an hour). */
 const KEEP_DONE_MS = 7 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-/** An endpoint's answer is read up to this many characters for the delivery's error text. */
-const ERROR_TEXT_CHARS = 200;
 
 /**
  * Sends webhook deliveries, on the primary only. Every pass: queue a delivery per endpoint for each new
@@ -86,11 +85,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       // A burst (many events, many endpoints) is worked through in batches, within one pass.
       for (let batch = 0; batch < BATCHES_PER_PASS; batch += 1) {
         const due = await this.repository.due(PARALLEL_DELIVERIES);
-        await Promise.all(due.map((delivery) => this.deliver(fence, delivery)));
+        // Every attempt finishes (and is recorded, or not) before the pass ends: a failed record must not
+        // let the next pass send again what is still in flight.
+        const settled = await Promise.allSettled(due.map((delivery) => this.deliver(fence, delivery)));
+        const failure = settled.find((outcome) => outcome.status === 'rejected');
+        if (failure) throw failure.reason;
         if (due.length < PARALLEL_DELIVERIES || this.stopped || !this.failover.fence()) break;
       }
       if (this.clock.monotonicMs() - this.lastPruneMs >= PRUNE_EVERY_MS) {
-        await this.repository.prune(fence, this.clock.now().getTime() - KEEP_DONE_MS);
+        await this.repository.prune(fence, KEEP_DONE_MS);
         this.lastPruneMs = this.clock.monotonicMs();
       }
       this.lastWarning = '';
@@ -105,8 +108,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   private async deliver(fence: Fence, delivery: DueDelivery): Promise<void> {
     const result = await this.attempt(delivery);
-    // Cut short by this node's shutdown: not the endpoint's fault, and the next primary sends it.
-    if (this.stopped) return;
+    // Cut short by this node's shutdown: not the endpoint's fault, and the next primary sends it. A delivery
+    // that did arrive is still recorded (the database closes after this), so it is not sent twice.
+    if (this.stopped && !result.delivered) return;
     this.metrics.webhookAttempts.inc({ result: result.delivered ? 'delivered' : 'failed' });
     await this.repository.recordAttempt(fence, delivery.id, result);
   }
@@ -118,7 +122,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const failed = (statusCode: number | null, error: string): AttemptResult => ({
       delivered: false,
       statusCode,
-      error: url ? error.split(url).join('<url>') : error,
+      error,
       retryDelayMs: retryDelayMs(delivery.attempts + 1),
     });
     if (url === null || secret === null) {
@@ -143,8 +147,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         await response.body?.cancel();
         return { delivered: true, statusCode: response.status, error: null, retryDelayMs: 0 };
       }
-      const text = (await firstText(response, ERROR_TEXT_CHARS)).trim();
-      return failed(response.status, `HTTP ${response.status}${text ? `: ${text}` : ''}`);
+      // Only the status and its standard name: the endpoint's own words (its body, its reason phrase) may
+      // echo the URL's path and token, and would make this a way to read internal hosts' answers.
+      await response.body?.cancel().catch(() => undefined);
+      return failed(
+        response.status,
+        `HTTP ${response.status}${STATUS_CODES[response.status] ? ` ${STATUS_CODES[response.status]}` : ''}`,
+      );
     } catch (error) {
       // Compared by name: fetch's errors may come from another realm than this module's Error (Jest's sandbox).
       const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
@@ -212,26 +221,6 @@ function whyFetchFailed(error: unknown): string {
   const code = typeof cause?.code === 'string' ? cause.code : null;
   if (code && NETWORK_ERRORS[code]) return `${NETWORK_ERRORS[code]} (${code})`;
   // TLS problems carry their own codes: CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, …
-  if (code) return `${typeof cause?.message === 'string' ? cause.message : 'request failed'} (${code})`;
-  return errorSummary(error);
-}
-
-/** The start of an answer's body, read no further than `chars` (an endpoint's error page may be large). */
-async function firstText(response: globalThis.Response, chars: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < chars) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // The endpoint closed the connection mid-answer: what arrived is enough.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return text.slice(0, chars);
+  if (code) return `request failed (${code})`;
+  return 'request failed';
 }

@@ -1,5 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { framedKinds, kindsOf, maskedUrl, RETRY_WINDOW_MS, retryDelayMs, signature } from './webhook-rules';
+import {
+  framedKinds,
+  kindsOf,
+  maskedUrl,
+  RETRY_WINDOW_MS,
+  retryDelayMs,
+  signature,
+  urlProblem,
+} from './webhook-rules';
 
 describe('webhook rules', () => {
   it('backs off 10 s, 30 s, 90 s … up to 15 minutes, eight attempts within the hour', () => {
@@ -24,6 +32,13 @@ describe('webhook rules', () => {
     expect(maskedUrl('https://hooks.example.com/services/T0/B1/abc?x=1')).toBe('https://hooks.example.com/…');
     expect(maskedUrl('http://10.0.0.5:9000/')).toBe('http://10.0.0.5:9000/');
     expect(maskedUrl('https://user:pw@example.com/')).toBe('https://example.com/…');
+  });
+
+  it('refuses what fetch could never send to', () => {
+    expect(urlProblem('https://hooks.example.com/cluster?token=1')).toBeNull();
+    expect(urlProblem('https://user:pw@example.com/')).toContain('must not contain a user name or password');
+    expect(urlProblem('file:///etc/passwd')).toContain('must be an http:// or https:// address');
+    expect(urlProblem('https://example.com/a b')).toContain('without spaces');
   });
 
   it('frames kinds for SQL matching and reads them back, ignoring unknown ones', () => {

@@ -69,6 +69,9 @@ export function urlProblem(value: string): string | null {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return hint;
   if (parsed.hostname === '') return hint;
+  // fetch refuses such URLs: an endpoint saved with one could never be sent anything.
+  if (parsed.username !== '' || parsed.password !== '')
+    return 'must not contain a user name or password (put a token in the path or query, or check X-Signature)';
   if (parsed.hash !== '') return 'must not have a #fragment (it is never sent to the server)';
   return null;
 }

@@ -277,12 +277,13 @@ export class WebhooksRepository {
     );
   }
 
-  /** Deliveries that are done (delivered or given up) and older than `cutoffMs` go, fenced. */
-  async prune(fence: Fence, cutoffMs: number): Promise<void> {
+  /** Deliveries that are done (delivered or given up) and older than `keepMs` by the database's clock go, fenced. */
+  async prune(fence: Fence, keepMs: number): Promise<void> {
     await this.fenced(
       fence,
       (tx) => tx.$executeRaw`
-        DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at_ms < ${BigInt(cutoffMs)}`,
+        DELETE FROM webhook_deliveries
+        WHERE status <> 'pending' AND created_at_ms < ${this.prisma.nowMsSql()} - ${BigInt(keepMs)}`,
     );
   }
 

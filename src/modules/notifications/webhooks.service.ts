@@ -1,7 +1,8 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { plural } from '../../common/format';
 import type { EventKind } from '../events/event';
 import { KeyCrypto } from '../verification/key-crypto';
+import { VerificationService } from '../verification/verification.service';
 import type { AddWebhookDto } from './dto/add-webhook.dto';
 import { framedKinds, kindsOf, maskedUrl } from './webhook-rules';
 import { DeliveryRecord, WebhookRecord, WebhooksRepository } from './webhooks.repository';
@@ -41,6 +42,14 @@ export class WebhookNotFoundError extends NotFoundException {
   }
 }
 
+export class IneligibleNodeError extends ConflictException {
+  constructor() {
+    super(
+      "This node's ENCRYPTION_KEY is not the cluster's: an endpoint saved here could not be read by the primary. Add it on another node, or give this node the cluster's key.",
+    );
+  }
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** An administrator's webhook endpoints: add, list, delete, send a test event. */
@@ -49,9 +58,15 @@ export class WebhooksService {
   constructor(
     private readonly repository: WebhooksRepository,
     private readonly crypto: KeyCrypto,
+    private readonly verification: VerificationService,
   ) {}
 
+  /**
+   * Seals the URL and secret with this node's encryption key; refused (409) on a node whose key is not the
+   * cluster's, whose seal the primary could never open.
+   */
   async add(input: AddWebhookDto, actor: string): Promise<WebhookView> {
+    if (!(await this.verification.isEligible())) throw new IneligibleNodeError();
     const shown = maskedUrl(input.url);
     const created = await this.repository.create(
       {

@@ -13,7 +13,7 @@ function evaluated(
   serverName: string,
   type: 'web' | 'service',
   role: Role | null,
-  options: { live?: boolean; manual?: boolean; siblings?: number } = {},
+  options: { live?: boolean; manual?: boolean; siblings?: number; drained?: boolean } = {},
 ): EvaluatedComponent {
   const server: ServerRecord = {
     id: serverName,
@@ -26,6 +26,7 @@ function evaluated(
     id: `${serverName}-${type}`,
     type,
     addedManually: options.manual ?? false,
+    drainedAtMs: options.drained ? 1 : null,
   } as ComponentRecord;
   server.components = Array.from({ length: options.siblings ?? 2 }, () => component);
   return {
@@ -103,6 +104,17 @@ describe('ComponentsService', () => {
     expect((await consequences('s-service'))[0]).toBe(
       'Its node has stopped sending heartbeats; if it starts again, it registers again.',
     );
+  });
+
+  it('warns that a drained component of a running node comes back undrained when it is removed', async () => {
+    components = [
+      evaluated('a', 'service', 'primary'),
+      evaluated('b', 'service', 'drained', { drained: true }),
+    ];
+    expect(await consequences('b-service')).toContain(
+      'It is drained: registered again, it comes back undrained and may become primary. To keep it out during maintenance, leave it drained instead.',
+    );
+    expect(await consequences('a-service')).not.toContain(expect.stringContaining('It is drained'));
   });
 
   it('answers 404 for a component that is not there', async () => {

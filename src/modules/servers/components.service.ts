@@ -4,7 +4,7 @@ import { ComponentConflictError, ComponentNotFoundError, DrainRefusedError } fro
 import type { AddComponentDto } from './dto/add-component.dto';
 import { describeDuration } from '../../common/format';
 import { DrainState, ServersRepository } from './servers.repository';
-import { EvaluatedComponent, Role, ServersService } from './servers.service';
+import { ClusterEvaluation, EvaluatedComponent, Role, ServersService } from './servers.service';
 
 export interface RemovalPreview {
   id: string;
@@ -104,88 +104,79 @@ export class ComponentsService {
   }
 
   async previewDrain(id: string): Promise<DrainPreview> {
-    const evaluation = await this.servers.evaluate();
-    const target = evaluation.components.find((evaluated) => evaluated.component.id === id);
-    if (!target) throw new ComponentNotFoundError(id);
-    if (target.component.type !== 'service') {
-      throw new DrainRefusedError(
-        'web-component',
-        'Only a service component can be drained: a web component never holds the primary role.',
-      );
-    }
-    const candidates = otherCandidates(target, evaluation.components);
-    // Ending the lease is only safe when a backup will take it: role "backup" means live, eligible,
-    // undrained, with automatic failover on.
-    const handsOver =
-      target.role === 'primary' && candidates.some((candidate) => candidate.role === 'backup');
-    const { drainedAtMs, drainedBy } = target.component;
-    return {
-      id,
-      serverName: target.server.name,
-      role: target.role!,
-      drained: drainedAtMs === null ? null : { by: drainedBy, atMs: drainedAtMs },
-      lastEligible: candidates.length === 0 && drainedAtMs === null,
-      handsOver,
-      consequences: drainConsequences(target, candidates, handsOver, evaluation.settings.automaticFailover),
-    };
+    return drainPreviewOf(id, await this.servers.evaluate());
   }
 
   /**
    * Drains a service component: it keeps heartbeating but never takes the primary lease until resumed; a
    * primary with a live backup loses its lease at once (the backup takes it at its next heartbeat). Draining
    * the last eligible component needs `confirmLastEligible`. Draining a drained component changes nothing.
+   * All of it is judged inside the write's transaction, after the lease row is locked: two drains at once
+   * are decided one after the other, and cannot both take the last backup away without the confirmation.
    */
   async drain(id: string, actor: string, confirmLastEligible: boolean): Promise<DrainOutcome> {
-    const preview = await this.previewDrain(id);
-    if (preview.drained === null && preview.lastEligible && !confirmLastEligible) {
-      throw new DrainRefusedError(
-        'last-eligible',
-        `The service component of ${preview.serverName} is the last eligible one: once it is drained, no component can become primary if the primary stops. Confirm with "confirmLastEligible": true.`,
-      );
-    }
-    const state = await this.repository.setDrained(
-      id,
-      { drain: true, actor, endLease: preview.handsOver },
-      (serverName) => ({
-        kind: 'component-drained',
-        serverName,
-        componentId: id,
-        componentType: 'service',
-        actor,
-        message: `${actor} drained the service component of ${serverName}${
-          preview.role !== 'primary'
-            ? ''
-            : preview.handsOver
-              ? ': its primary lease ended, a backup takes over'
-              : ': it stays primary until an eligible backup runs'
-        }`,
-      }),
-    );
-    if (!state) throw new ComponentNotFoundError(id);
+    let preview: DrainPreview | null = null;
+    const state = await this.repository.setDrained(id, { drain: true, actor }, (snapshot) => {
+      const judged = drainPreviewOf(id, this.servers.judge(snapshot));
+      preview = judged;
+      if (judged.drained === null && judged.lastEligible && !confirmLastEligible) {
+        throw new DrainRefusedError(
+          'last-eligible',
+          `The service component of ${judged.serverName} is the last eligible one: once it is drained, no component can become primary if the primary stops. Confirm with "confirmLastEligible": true.`,
+        );
+      }
+      const what =
+        judged.role !== 'primary'
+          ? ''
+          : judged.handsOver
+            ? ': its primary lease ended, a backup takes over'
+            : ': it stays primary until an eligible backup runs';
+      return {
+        endLease: judged.handsOver,
+        event: {
+          kind: 'component-drained',
+          serverName: judged.serverName,
+          componentId: id,
+          componentType: 'service',
+          actor,
+          message: `${actor} drained the service component of ${judged.serverName}${what}`,
+        },
+      };
+    });
+    const judged = preview as DrainPreview | null;
+    if (!judged) throw new ComponentNotFoundError(id);
     return this.outcome(
-      preview,
+      judged,
       state,
-      state.changed ? preview.consequences.join(' ') : 'It was already drained.',
+      state.changed ? judged.consequences.join(' ') : 'It was already drained.',
     );
   }
 
   /** Resumes a drained service component: it may become primary again (a backup first). */
   async resume(id: string, actor: string): Promise<DrainOutcome> {
-    const preview = await this.previewDrain(id);
-    const state = await this.repository.setDrained(id, { drain: false }, (serverName) => ({
-      kind: 'component-resumed',
-      serverName,
-      componentId: id,
-      componentType: 'service',
-      actor,
-      message: `${actor} resumed the service component of ${serverName}: it may become primary again`,
-    }));
-    if (!state) throw new ComponentNotFoundError(id);
+    let preview: DrainPreview | null = null;
+    const state = await this.repository.setDrained(id, { drain: false }, (snapshot) => {
+      const judged = drainPreviewOf(id, this.servers.judge(snapshot));
+      preview = judged;
+      return {
+        endLease: false,
+        event: {
+          kind: 'component-resumed',
+          serverName: judged.serverName,
+          componentId: id,
+          componentType: 'service',
+          actor,
+          message: `${actor} resumed the service component of ${judged.serverName}: it may become primary again`,
+        },
+      };
+    });
+    const judged = preview as DrainPreview | null;
+    if (!judged) throw new ComponentNotFoundError(id);
     // Its role now, as the overview shows it (backup; inactive while stale or with failover off; primary).
     const after = await this.servers.evaluate();
-    const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? preview.role;
+    const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? judged.role;
     return this.outcome(
-      { ...preview, role },
+      { ...judged, role },
       state,
       !state.changed
         ? 'It was not drained.'
@@ -223,6 +214,32 @@ export class ComponentsService {
     if (!removed) throw new ComponentNotFoundError(id);
     return preview;
   }
+}
+
+/** What draining `id` would do in the cluster as `evaluation` judged it; throws for a missing or web component. */
+function drainPreviewOf(id: string, evaluation: ClusterEvaluation): DrainPreview {
+  const target = evaluation.components.find((evaluated) => evaluated.component.id === id);
+  if (!target) throw new ComponentNotFoundError(id);
+  if (target.component.type !== 'service') {
+    throw new DrainRefusedError(
+      'web-component',
+      'Only a service component can be drained: a web component never holds the primary role.',
+    );
+  }
+  const candidates = otherCandidates(target, evaluation.components);
+  // Ending the lease is only safe when a backup will take it: role "backup" means live, eligible,
+  // undrained, with automatic failover on.
+  const handsOver = target.role === 'primary' && candidates.some((candidate) => candidate.role === 'backup');
+  const { drainedAtMs, drainedBy } = target.component;
+  return {
+    id,
+    serverName: target.server.name,
+    role: target.role!,
+    drained: drainedAtMs === null ? null : { by: drainedBy, atMs: drainedAtMs },
+    lastEligible: candidates.length === 0 && drainedAtMs === null,
+    handsOver,
+    consequences: drainConsequences(target, candidates, handsOver, evaluation.settings.automaticFailover),
+  };
 }
 
 /** The live, eligible, undrained service components other than `target`: those that may take over. */
@@ -279,6 +296,10 @@ function consequencesOf(
     said.push(
       `Its node is still running: it registers again at its next heartbeat (within ${describeDuration(heartbeatSeconds)}). To take the server out for good, stop its node first.`,
     );
+    if (component.drainedAtMs !== null)
+      said.push(
+        'It is drained: registered again, it comes back undrained and may become primary. To keep it out during maintenance, leave it drained instead.',
+      );
   } else {
     said.push('Its node has stopped sending heartbeats; if it starts again, it registers again.');
   }

@@ -8,6 +8,7 @@ import {
   SETTINGS_COLUMNS_SQL,
   SETTINGS_JOIN_SQL,
 } from '../configuration/settings-sql';
+import type { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
 import type { LeaseRecord } from '../failover/lease';
 import { LeaseColumns, leaseFromColumns, LEASE_COLUMNS_SQL, LEASE_JOIN_SQL } from '../failover/lease-sql';
@@ -64,6 +65,12 @@ export type ManualAddResult =
   | { added: true; id: string }
   | { added: false; reason: 'duplicate' }
   | { added: false; reason: 'server-differs'; os: string; ipAddress: string };
+
+/** What a drain or resume does, judged on the cluster as the transaction reads it. */
+export interface DrainDecision {
+  endLease: boolean;
+  event: NewEvent;
+}
 
 /** A service component's drain after a change: whether it changed, and whether its lease was ended. */
 export interface DrainState {
@@ -155,19 +162,24 @@ export class ServersRepository {
   }
 
   /**
-   * Drains a service component, or resumes it, in one transaction that starts with the write, and records
-   * the event when the state changed. With `endLease`, a lease the component holds expires at once, so that
-   * a live backup takes it at its next heartbeat (the drained node's next renewal, or any fenced write it
-   * still tries, is refused). Null when there is no such service component.
+   * Drains a service component, or resumes it, in one transaction that first locks the lease row (so drains
+   * are decided one after the other, and in the lock order of the primary's fenced writes: lease, then
+   * components), then reads the cluster and lets `decide` judge it: whether to end the component's lease
+   * (a live backup will take it) and what the event says; `decide` may throw to refuse, and nothing is
+   * written. The event is recorded only when the state changed. Ending the lease marks the lease row with
+   * the drained holder, which a takeover checks on the row itself: PostgreSQL re-checks a waiting UPDATE
+   * against the new row, but its subqueries against an older snapshot.
    */
   async setDrained(
     id: string,
-    change: { drain: true; actor: string; endLease: boolean } | { drain: false },
-    event: (serverName: string) => NewEvent,
-  ): Promise<DrainState | null> {
+    change: { drain: true; actor: string } | { drain: false },
+    decide: (snapshot: ClusterSnapshot) => DrainDecision,
+  ): Promise<DrainState> {
     const now = this.prisma.nowMsSql();
     return this.prisma.whileLocked(() =>
-      this.prisma.client.$transaction(async (tx): Promise<DrainState | null> => {
+      this.prisma.client.$transaction(async (tx): Promise<DrainState> => {
+        await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = 'service'`;
+        const decision = decide(await this.findCluster(tx));
         const changed = change.drain
           ? await tx.$executeRaw`
               UPDATE components SET drained_at_ms = ${now}, drained_by = ${change.actor}
@@ -176,19 +188,22 @@ export class ServersRepository {
               UPDATE components SET drained_at_ms = NULL, drained_by = NULL
               WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NOT NULL`;
         const [row] = await tx.$queryRaw<
-          { drained_at_ms: bigint | number | null; drained_by: string | null; name: string }[]
+          { drained_at_ms: bigint | number | null; drained_by: string | null }[]
         >`
-          SELECT c.drained_at_ms, c.drained_by, s.name FROM components c JOIN servers s ON s.id = c.server_id
-          WHERE c.id = ${id} AND c.type = 'service'`;
-        if (!row) return null;
+          SELECT drained_at_ms, drained_by FROM components WHERE id = ${id}`;
         let leaseEnded = false;
-        if (change.drain && change.endLease) {
-          leaseEnded =
-            (await tx.$executeRaw`
-            UPDATE leases SET expires_at_ms = 0 WHERE role = 'service' AND holder = ${id} AND expires_at_ms > 0`) >
-            0;
+        if (change.drain) {
+          await tx.$executeRaw`UPDATE leases SET drained_holder = ${id} WHERE role = 'service' AND holder = ${id}`;
+          if (decision.endLease) {
+            leaseEnded =
+              (await tx.$executeRaw`
+              UPDATE leases SET expires_at_ms = ${now}
+              WHERE role = 'service' AND holder = ${id} AND expires_at_ms > ${now}`) > 0;
+          }
+        } else {
+          await tx.$executeRaw`UPDATE leases SET drained_holder = NULL WHERE role = 'service' AND drained_holder = ${id}`;
         }
-        if (changed > 0) await tx.$executeRaw(insertEventSql(event(row.name), null, now));
+        if (changed > 0) await tx.$executeRaw(insertEventSql(decision.event, null, now));
         return {
           changed: changed > 0,
           leaseEnded,
@@ -206,8 +221,10 @@ export class ServersRepository {
    * value (and than Prisma's `include`, two statements, split further on SQLite past 999 servers).
    * Servers by name (code-point order, the same on both databases); a server's web component first.
    */
-  async findCluster(): Promise<ClusterSnapshot> {
-    const [row] = await this.prisma.client.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
+  async findCluster(
+    db: Pick<Prisma.TransactionClient, '$queryRaw'> = this.prisma.client,
+  ): Promise<ClusterSnapshot> {
+    const [row] = await db.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
       SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
         (SELECT ${this.prisma.jsonArrayAggSql(`
             s.id, s.name, s.os, s.ip_address,

@@ -17,7 +17,7 @@ import {
 } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterOverview, ComponentReport } from './cluster-report';
-import { ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
+import { ClusterSnapshot, ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
 
 export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained';
 
@@ -55,7 +55,12 @@ export class ServersService {
   ) {}
 
   async evaluate(): Promise<ClusterEvaluation> {
-    const { servers, nowMs, settings, lease } = await this.servers.findCluster();
+    return this.judge(await this.servers.findCluster());
+  }
+
+  /** The same judgement of a snapshot read elsewhere (inside a transaction that acts on it). */
+  judge(snapshot: ClusterSnapshot): ClusterEvaluation {
+    const { servers, nowMs, settings, lease } = snapshot;
     const all = servers.flatMap((server) => server.components);
     const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings) === 'ok';
     const live = all.filter(isLive);
