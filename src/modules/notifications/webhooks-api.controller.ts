@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -28,9 +29,16 @@ export class WebhooksApiController {
     return this.webhooks.list();
   }
 
-  /** 201 with the endpoint as it is shown from now on; 400 naming a bad field. */
+  /**
+   * 201 with the endpoint as it is shown from now on; 400 naming a bad field; 409 on a node whose
+   * ENCRYPTION_KEY is not the cluster's (the primary could not open what it would seal).
+   */
   @Post()
   @ApiCreatedResponse({ description: 'Added', schema: WEBHOOK_SCHEMA })
+  @ApiConflictResponse({
+    description: "This node's encryption key is not the cluster's",
+    schema: ERROR_SCHEMA,
+  })
   add(@Body() body: AddWebhookDto, @Actor() actor: string): Promise<WebhookView> {
     return this.webhooks.add(body, actor);
   }
