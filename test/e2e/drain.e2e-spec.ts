@@ -133,7 +133,8 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
     expect(body).toMatchObject({ changed: true, role: 'drained' });
     expect(body.message).toContain('its lease ends now, and a backup takes over at its next heartbeat');
     const ended = await lease();
-    expect(ended).toMatchObject({ holder: own.service, epoch });
+    // Revoked: a new epoch, so that nothing the old primary still tries under its epoch is accepted.
+    expect(ended).toMatchObject({ holder: own.service, epoch: epoch + 1 });
     expect(ended.expiresAtMs).toBeLessThanOrEqual(await databaseNowMs());
     // Its next heartbeat does not renew what it no longer holds, nor take it back.
     await tick();

@@ -88,8 +88,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         // Every attempt finishes (and is recorded, or not) before the pass ends: a failed record must not
         // let the next pass send again what is still in flight.
         const settled = await Promise.allSettled(due.map((delivery) => this.deliver(fence, delivery)));
-        const failure = settled.find((outcome) => outcome.status === 'rejected');
-        if (failure) throw failure.reason;
+        const failures = settled.flatMap((outcome) =>
+          outcome.status === 'rejected' ? [outcome.reason] : [],
+        );
+        // A lost lease matters most: it makes this node step down at once.
+        if (failures.length > 0)
+          throw failures.find((reason) => reason instanceof LeaseLostError) ?? failures[0];
         if (due.length < PARALLEL_DELIVERIES || this.stopped || !this.failover.fence()) break;
       }
       if (this.clock.monotonicMs() - this.lastPruneMs >= PRUNE_EVERY_MS) {

@@ -144,7 +144,7 @@ export class ComponentsService {
       };
     });
     const judged = preview as DrainPreview | null;
-    if (!judged) throw new ComponentNotFoundError(id);
+    if (!judged || !state) throw new ComponentNotFoundError(id);
     return this.outcome(
       judged,
       state,
@@ -171,7 +171,7 @@ export class ComponentsService {
       };
     });
     const judged = preview as DrainPreview | null;
-    if (!judged) throw new ComponentNotFoundError(id);
+    if (!judged || !state) throw new ComponentNotFoundError(id);
     // Its role now, as the overview shows it (backup; inactive while stale or with failover off; primary).
     const after = await this.servers.evaluate();
     const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? judged.role;

@@ -132,7 +132,7 @@ export class ServersRepository {
 
   /**
    * Deletes a component, and its server when it was the server's last one, ends the primary lease if the
-   * component held it, and records the event, in one transaction that starts with the delete (so SQLite takes its write lock
+   * component held it, and records the event, in one transaction that starts with a write (so SQLite takes its write lock
    * at once). Null when there is no such component.
    */
   async removeComponent(
@@ -141,6 +141,8 @@ export class ServersRepository {
   ): Promise<RemovedComponent | null> {
     return this.prisma.whileLocked(() =>
       this.prisma.client.$transaction(async (tx) => {
+        // The lease row first, as every transaction that touches both (drains, the primary's fenced writes).
+        await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = 'service'`;
         const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
         DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
         if (deleted.length === 0) return null;
@@ -174,10 +176,10 @@ export class ServersRepository {
     id: string,
     change: { drain: true; actor: string } | { drain: false },
     decide: (snapshot: ClusterSnapshot) => DrainDecision,
-  ): Promise<DrainState> {
+  ): Promise<DrainState | null> {
     const now = this.prisma.nowMsSql();
     return this.prisma.whileLocked(() =>
-      this.prisma.client.$transaction(async (tx): Promise<DrainState> => {
+      this.prisma.client.$transaction(async (tx): Promise<DrainState | null> => {
         await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = 'service'`;
         const decision = decide(await this.findCluster(tx));
         const changed = change.drain
@@ -191,13 +193,18 @@ export class ServersRepository {
           { drained_at_ms: bigint | number | null; drained_by: string | null }[]
         >`
           SELECT drained_at_ms, drained_by FROM components WHERE id = ${id}`;
+        // Removed meanwhile (a removal does not wait for this lock when the component holds no lease).
+        if (!row) return null;
         let leaseEnded = false;
         if (change.drain) {
-          await tx.$executeRaw`UPDATE leases SET drained_holder = ${id} WHERE role = 'service' AND holder = ${id}`;
+          // The latest drain is the one a takeover waiting on this lock may not see in its snapshot.
+          await tx.$executeRaw`UPDATE leases SET drained_holder = ${id} WHERE role = 'service'`;
           if (decision.endLease) {
+            // A new epoch revokes the lease outright: a renewal that read its clock before this commit and
+            // waited on the lock fails its re-check (its epoch is gone), and any fenced write is refused.
             leaseEnded =
               (await tx.$executeRaw`
-              UPDATE leases SET expires_at_ms = ${now}
+              UPDATE leases SET expires_at_ms = ${now}, epoch = epoch + 1
               WHERE role = 'service' AND holder = ${id} AND expires_at_ms > ${now}`) > 0;
           }
         } else {
