@@ -40,3 +40,22 @@ export function mostBasicMessage(constraints: Record<string, string>): string | 
   const basic = BASIC_FIRST.find((name) => constraints[name] !== undefined);
   return basic ? constraints[basic] : Object.values(constraints)[0];
 }
+
+/**
+ * "os must not be empty" → "The operating system must not be empty": the API's messages name the JSON field;
+ * a form names it by its label, for a person reading it.
+ */
+export function labelled(
+  errors: Record<string, string>,
+  labels: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, message]) => {
+      const label = labels[field];
+      return [
+        field,
+        label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message,
+      ];
+    }),
+  );
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { WebhookDispatcher } from '../../src/modules/notifications/webhook-dispatcher';
 import { ServersRepository } from '../../src/modules/servers/servers.repository';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';
 import { API_KEY, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
@@ -84,8 +85,10 @@ describe.each(databaseKinds())('a large cluster on %s', (kind) => {
     database = await createTestDatabase(kind);
     node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-self' } });
     // Only the requests below may talk to the database (the web heartbeat is written at most once a
-    // minute, by the first request: the sign-in).
+    // minute, by the first request: the sign-in): the heartbeat schedule stops.
     await node.app.get(HeartbeatScheduler).onModuleDestroy();
+    // Nor the primary's webhook dispatcher, which looks for work every second.
+    await node.app.get(WebhookDispatcher).onModuleDestroy();
     agent = await signedInAgent(node);
   });
 

@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/sqlite/client';
-import type { Fence, LeaseRecord } from './lease';
+import { Fence, LeaseLostError, type LeaseRecord } from './lease';
 
 /**
  * The first statement of every primary-only transaction: it matches (and locks) the lease row only while
@@ -12,6 +12,15 @@ export function leaseHeldSql(fence: Fence, now: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     UPDATE leases SET holder = holder
     WHERE role = 'service' AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)} AND expires_at_ms > ${now}`;
+}
+
+/** The first statement of a primary-only transaction (see leaseHeldSql): throws LeaseLostError when the lease is lost. */
+export async function requireLeaseHeld(
+  tx: Pick<Prisma.TransactionClient, '$executeRaw'>,
+  fence: Fence,
+  now: Prisma.Sql,
+): Promise<void> {
+  if ((await tx.$executeRaw(leaseHeldSql(fence, now))) === 0) throw new LeaseLostError(fence);
 }
 
 /** The lease's columns, for a statement that reads the lease beside other rows (see ServersRepository). */

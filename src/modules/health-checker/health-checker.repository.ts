@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { insertEventSql, pruneEventsSql } from '../events/event-sql';
-import { Fence, LeaseLostError } from '../failover/lease';
-import { leaseHeldSql } from '../failover/lease-sql';
+import type { Fence } from '../failover/lease';
+import { requireLeaseHeld } from '../failover/lease-sql';
 
 /** What the health checker saw of one component, kept so that the next run only reports changes. */
 export interface Observation {
@@ -33,7 +33,7 @@ export class HealthCheckerRepository {
     await this.prisma.whileLocked(
       () =>
         this.prisma.client.$transaction(async (tx) => {
-          if ((await tx.$executeRaw(leaseHeldSql(fence, now))) === 0) throw new LeaseLostError(fence);
+          await requireLeaseHeld(tx, fence, now);
           for (const seen of observations) {
             await tx.$executeRaw`
               UPDATE components SET observed_heartbeat = ${seen.heartbeat}, observed_keys = ${seen.keys},

@@ -51,7 +51,6 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   private lastWebHeartbeatMs = Number.NEGATIVE_INFINITY;
   private webHeartbeatInFlight = false;
   private eligible = false;
-  private drained = false;
   private clockSkewMs: number | null = null;
 
   constructor(
@@ -106,14 +105,13 @@ export class HeartbeatService implements BeforeApplicationShutdown {
       this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
       const missing = this.config.components.filter((type) => !mine.has(type));
       this.componentIds = mine;
-      this.drained = drained;
       if (missing.length > 0) await this.registerAgain(missing, settings);
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
+      return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained };
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
       throw error;
     }
-    return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained: this.drained };
   }
 
   /** Called for every web request; writes at most once per throttle period and never delays the request. */

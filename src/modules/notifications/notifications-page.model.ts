@@ -1,3 +1,4 @@
+import { labelled } from '../../common/form-validation';
 import { relativeTime } from '../../common/format';
 import type { EventKind } from '../events/event';
 import { eventLabel } from '../events/events-page.model';
@@ -35,15 +36,7 @@ export function notificationsPageModel(
   nowMs: number,
   form: { values: WebhookFormValues; errors: Record<string, string>; formError?: string },
 ) {
-  const errors = Object.fromEntries(
-    Object.entries(form.errors).map(([field, message]) => {
-      const label = FIELD_LABELS[field];
-      return [
-        field,
-        label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message,
-      ];
-    }),
-  );
+  const errors = labelled(form.errors, FIELD_LABELS);
   return {
     title: 'Notifications',
     webhooks: webhooks.map((webhook) => ({

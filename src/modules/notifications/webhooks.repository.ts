@@ -4,8 +4,8 @@ import { Prisma } from '../../generated/sqlite/client';
 import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
-import { Fence, LeaseLostError } from '../failover/lease';
-import { leaseHeldSql } from '../failover/lease-sql';
+import type { Fence } from '../failover/lease';
+import { requireLeaseHeld } from '../failover/lease-sql';
 import { RETRY_WINDOW_MS } from './webhook-rules';
 
 /** Deliveries shown per endpoint. */
@@ -113,7 +113,10 @@ export class WebhooksRepository {
     );
   }
 
-  /** Deletes an endpoint and its deliveries and records the event; false when there is no such endpoint. */
+  /**
+   * Deletes an endpoint (its deliveries go with it: ON DELETE CASCADE) and records the event; false when
+   * there is no such endpoint.
+   */
   async remove(id: string, event: (name: string) => NewEvent): Promise<boolean> {
     return this.prisma.whileLocked(() =>
       this.prisma.client.$transaction(async (tx) => {
@@ -121,7 +124,6 @@ export class WebhooksRepository {
           { name: string }[]
         >`DELETE FROM webhooks WHERE id = ${id} RETURNING name`;
         if (deleted.length === 0) return false;
-        await tx.$executeRaw`DELETE FROM webhook_deliveries WHERE webhook_id = ${id}`;
         await tx.$executeRaw(insertEventSql(event(deleted[0].name), null, this.prisma.nowMsSql()));
         return true;
       }),
@@ -301,8 +303,7 @@ export class WebhooksRepository {
     return this.prisma.whileLocked(
       () =>
         this.prisma.client.$transaction(async (tx) => {
-          if ((await tx.$executeRaw(leaseHeldSql(fence, this.prisma.nowMsSql()))) === 0)
-            throw new LeaseLostError(fence);
+          await requireLeaseHeld(tx, fence, this.prisma.nowMsSql());
           return work(tx);
         }),
       HEARTBEAT_LOCK_BUDGET_MS,

@@ -1,3 +1,5 @@
+import { labelled } from '../../common/form-validation';
+
 /** How the form names each field; the API's messages name the JSON field instead ("os must not be empty"). */
 const FIELD_LABELS: Record<string, string> = {
   serverName: 'The server name',
@@ -7,25 +9,12 @@ const FIELD_LABELS: Record<string, string> = {
   version: 'The version',
 };
 
-/** "os must not be empty" → "The operating system must not be empty", for a person reading the form. */
-export function labelled(errors: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(errors).map(([field, message]) => {
-      const label = FIELD_LABELS[field];
-      return [
-        field,
-        label && message.startsWith(`${field} `) ? `${label}${message.slice(field.length)}` : message,
-      ];
-    }),
-  );
-}
-
 /** The add-a-component form, empty or as entered, with a message beside each field that needs one. */
 export function addFormModel(values: Record<string, string>, errors: Record<string, string>) {
   return {
     title: 'Add a component by hand',
     values,
-    errors: labelled(errors),
+    errors: labelled(errors, FIELD_LABELS),
     hasErrors: Object.keys(errors).length > 0,
     typeChecked: { web: values.type === 'web', service: values.type === 'service' },
   };
@@ -42,12 +31,7 @@ export function enteredValues(body: unknown): Record<string, string> {
   return values;
 }
 
-/** The removal confirmation: what removing the component means, and a message when it was not confirmed. */
-export function removalPageModel<T extends object>(preview: T, error?: string) {
-  return { title: 'Remove a component', ...preview, ...(error ? { error } : {}) };
-}
-
-/** The drain confirmation: what draining means, the second confirmation for the last eligible component. */
-export function drainPageModel<T extends object>(preview: T, error?: string) {
-  return { title: 'Drain a service component', ...preview, ...(error ? { error } : {}) };
+/** A confirmation page (removal, drain): what the action means, and a message when it was not confirmed. */
+export function confirmationPageModel<T extends object>(title: string, preview: T, error?: string) {
+  return { title, ...preview, ...(error ? { error } : {}) };
 }

@@ -6,12 +6,14 @@ import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
 import { ComponentConflictError, DrainRefusedError } from './components.errors';
 import { ComponentsService } from './components.service';
-import { addFormModel, drainPageModel, enteredValues, removalPageModel } from './components-form.model';
+import { addFormModel, confirmationPageModel, enteredValues } from './components-form.model';
 import { AddComponentDto } from './dto/add-component.dto';
 
 const FORM_VIEW = 'administration/cluster/components/add';
 const CONFIRM_VIEW = 'administration/cluster/components/remove';
 const DRAIN_VIEW = 'administration/cluster/components/drain';
+const REMOVAL_TITLE = 'Remove a component';
+const DRAIN_TITLE = 'Drain a service component';
 
 @Controller('administration/cluster/components')
 export class ComponentsController {
@@ -51,7 +53,7 @@ export class ComponentsController {
   @Get(':id/remove')
   @Render(CONFIRM_VIEW)
   async confirmRemoval(@Param('id', ComponentIdPipe) id: string) {
-    return removalPageModel(await this.components.previewRemoval(id));
+    return confirmationPageModel(REMOVAL_TITLE, await this.components.previewRemoval(id));
   }
 
   @Post(':id/remove')
@@ -66,7 +68,10 @@ export class ComponentsController {
       const preview = await this.components.previewRemoval(id);
       response
         .status(HttpStatus.BAD_REQUEST)
-        .render(CONFIRM_VIEW, removalPageModel(preview, 'Confirm the removal with the button below.'));
+        .render(
+          CONFIRM_VIEW,
+          confirmationPageModel(REMOVAL_TITLE, preview, 'Confirm the removal with the button below.'),
+        );
       return;
     }
     const removed = await this.components.remove(id, actor);
@@ -80,7 +85,7 @@ export class ComponentsController {
   @Get(':id/drain')
   @Render(DRAIN_VIEW)
   async confirmDrain(@Param('id', ComponentIdPipe) id: string) {
-    return drainPageModel(await this.components.previewDrain(id));
+    return confirmationPageModel(DRAIN_TITLE, await this.components.previewDrain(id));
   }
 
   /** Needs `confirm=yes`, and for the last eligible component also the box `confirmLastEligible`. */
@@ -96,7 +101,10 @@ export class ComponentsController {
     const again = async (error: string) =>
       response
         .status(HttpStatus.BAD_REQUEST)
-        .render(DRAIN_VIEW, drainPageModel(await this.components.previewDrain(id), error));
+        .render(
+          DRAIN_VIEW,
+          confirmationPageModel(DRAIN_TITLE, await this.components.previewDrain(id), error),
+        );
     if (fields.confirm !== 'yes') return again('Confirm the drain with the button below.');
     try {
       const outcome = await this.components.drain(id, actor, fields.confirmLastEligible === 'yes');

@@ -42,11 +42,7 @@ const ROLES = {
   primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
   backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
   inactive: { label: 'Inactive', hint: '' },
-  drained: {
-    label: 'Drained',
-    hint: 'never becomes primary until an administrator resumes it',
-    fix: null as string | null,
-  },
+  drained: { label: 'Drained', hint: 'never becomes primary until an administrator resumes it' },
   ineligible: {
     label: 'Ineligible',
     hint: "never becomes primary: its ENCRYPTION_KEY does not open the cluster's key check",
