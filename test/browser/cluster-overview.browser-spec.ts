@@ -4,6 +4,7 @@ import { seedServer } from '../support/seed';
 import request from 'supertest';
 import { ADMIN_PASSWORD, API_KEY, randomKeys, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 describe('the Cluster Overview in a real browser', () => {
   jest.setTimeout(60_000);
@@ -119,6 +120,42 @@ describe('the Cluster Overview in a real browser', () => {
     await page.locator('.live-status:not(.live-trouble)').waitFor({ timeout: 10_000 });
     expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
     await page.close();
+  });
+
+  it('keeps the Notifications page live: a delivery made while it is open shows without a reload', async () => {
+    const receiver = new WebhookReceiver();
+    const { body } = await request(node.http)
+      .post('/api/cluster/webhooks')
+      .set('X-ApiKey', API_KEY)
+      .send({
+        name: 'Open page',
+        url: `${await receiver.start()}/hook`,
+        secret: 'browser-secret-0123456',
+        events: ['primary-changed'],
+      })
+      .expect(201);
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/login`);
+    await page.getByLabel('User name').fill('Admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${baseUrl}/administration`);
+    await page.goto(`${baseUrl}/administration/cluster/notifications`);
+    await page.evaluate('window.stillTheSamePage = true');
+    expect(await page.locator(`[data-webhook="${body.id}"]`).innerText()).toContain('Nothing sent yet.');
+    await request(node.http)
+      .post(`/api/cluster/webhooks/${body.id}/test`)
+      .set('X-ApiKey', API_KEY)
+      .expect(202);
+    await page
+      .locator(`[data-webhook="${body.id}"] [data-field="delivery-status"]`, {
+        hasText: 'Delivered (HTTP 204)',
+      })
+      .waitFor({ timeout: 10_000 });
+    expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+    expect(receiver.received).toHaveLength(1);
+    await page.close();
+    await receiver.stop();
   });
 
   it.each([390, 768, 1280])(
