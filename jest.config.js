@@ -24,5 +24,7 @@ module.exports = {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster-spec.ts'] },
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    // The production topology: PgBouncer, HAProxy, a PostgreSQL primary and its streaming replica, all real.
+    { ...common, displayName: 'topology', testMatch: ['<rootDir>/test/topology/**/*.topology-spec.ts'] },
   ],
 };

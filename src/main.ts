@@ -11,6 +11,7 @@ import { AppConfig, loadAppConfig, LogLevel } from './modules/environment/app-co
 import { ConfigError } from './modules/environment/config-error';
 import { readHostFacts } from './modules/environment/host-facts';
 import { resolveNodeKeys, ResolvedKeys } from './modules/environment/node-keys';
+import { describeConnectionFailure } from './modules/database/connection-failure';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   error: ['fatal', 'error'],
@@ -30,8 +31,7 @@ function readConfiguration(): { config: AppConfig; resolved: ResolvedKeys } {
   }
 }
 
-async function bootstrap(): Promise<void> {
-  const { config, resolved } = readConfiguration();
+async function bootstrap({ config, resolved }: { config: AppConfig; resolved: ResolvedKeys }): Promise<void> {
   const nodeLogger =
     config.logFormat === 'json'
       ? new JsonLogger(config.serverName, NEST_LEVELS[config.logLevel])
@@ -80,7 +80,15 @@ async function bootstrap(): Promise<void> {
   process.stdout.write(`${framed(lines)}\n`);
 }
 
-bootstrap().catch((error: unknown) => {
+const configuration = readConfiguration();
+bootstrap(configuration).catch((error: unknown) => {
+  const refused = describeConnectionFailure(error, configuration.config.database.url);
+  if (refused) {
+    // The database or its pooler refused this node (or is not there): one line naming the cause, and the
+    // configuration-error status, so that a supervisor's restart policy can tell it from a crash.
+    process.stderr.write(`${refused}\n`);
+    process.exit(78);
+  }
   if (error instanceof ConfigError) {
     // Found only once the database could be asked (a server name another live process uses).
     process.stderr.write(`Configuration error: ${error.message}\n`);

@@ -47,7 +47,32 @@ describe('databaseTrouble', () => {
     ).toBe('unreachable');
   });
 
+  it.each([
+    ['55000', 'database "app" is not currently accepting connections'],
+    ['53300', 'sorry, too many clients already'],
+    ['57P03', 'the database system is starting up'],
+    ['57P01', 'terminating connection due to administrator command'],
+    ['25006', 'cannot execute UPDATE in a read-only transaction'],
+    ['08P01', 'unsupported startup parameter: lock_timeout'],
+    ['28P01', 'password authentication failed for user "app"'],
+    ['3D000', 'database "app" does not exist'],
+    ['53100', 'could not extend file: No space left on device'],
+  ])(
+    "calls SQLSTATE %s (%s) 'unreachable': the database cannot serve, whatever the request",
+    (code, said) => {
+      expect(
+        databaseTrouble(prismaError('x', { kind: 'postgres', originalCode: code, originalMessage: said })),
+      ).toBe('unreachable');
+      // node-postgres's own error, as the migrator and the health probe see it.
+      expect(databaseTrouble(Object.assign(new Error(said), { code, severity: 'FATAL' }))).toBe(
+        'unreachable',
+      );
+    },
+  );
+
   it('leaves real bugs alone, so that they stay a 500', () => {
+    expect(databaseTrouble(prismaError('syntax', { kind: 'postgres', originalCode: '42601' }))).toBeNull();
+    expect(databaseTrouble(prismaError('check', { kind: 'postgres', originalCode: '23514' }))).toBeNull();
     expect(databaseTrouble(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBeNull();
     expect(
       databaseTrouble(prismaError('unique constraint', { kind: 'UniqueConstraintViolation' })),

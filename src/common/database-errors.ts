@@ -23,6 +23,9 @@ export type DatabaseTrouble = 'unreachable' | 'locked';
 /** Driver adapter error kinds (Prisma 7) that mean "the database is not there", not "the query is wrong". */
 const UNREACHABLE_KINDS = new Set([
   'DatabaseNotReachable',
+  'DatabaseDoesNotExist',
+  'DatabaseAccessDenied',
+  'AuthenticationFailed',
   'ConnectionClosed',
   'SocketTimeout',
   'TooManyConnections',
@@ -35,9 +38,9 @@ const UNREACHABLE_KINDS = new Set([
 const LOCKED_CODES = new Set(['55P03', '40001', '40P01']);
 const LOCKED_KINDS = new Set(['TransactionWriteConflict']);
 /**
- * Node's network errors, PostgreSQL's connection-exception and shutdown SQLSTATEs, and Prisma's "cannot
- * reach", "connection closed", "pool timeout" and "could not start a transaction in time" (P2028: with the
- * database host silent rather than refusing, a transaction gives up waiting for a connection first).
+ * Node's network errors, and Prisma's "cannot reach", "connection closed", "pool timeout" and "could not
+ * start a transaction in time" (P2028: with the database host silent rather than refusing, a transaction
+ * gives up waiting for a connection first).
  */
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -53,15 +56,26 @@ const UNREACHABLE_CODES = new Set([
   'P1017',
   'P2024',
   'P2028',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
 ]);
+/**
+ * PostgreSQL's (and PgBouncer's) SQLSTATEs for a database that cannot serve right now, whatever the
+ * request: connection exceptions (class 08), insufficient resources (53: too many clients, disk full),
+ * operator intervention (57: shutting down, starting up, a query cancelled by a timeout), a refused login
+ * (28, as a pooler answers when its server refuses), a database that is gone or closed to connections
+ * (3D000; 55000 from ALLOW_CONNECTIONS false) or read-only (25006: a replica, or an old primary that came
+ * back as one behind a moved address), and the server's own system errors (58).
+ */
+const UNREACHABLE_CLASSES = new Set(['08', '28', '53', '57', '58']);
+const UNREACHABLE_SQLSTATES = new Set(['3D000', '55000', '25006']);
+
+function isUnreachableCode(code: string): boolean {
+  if (UNREACHABLE_CODES.has(code)) return true;
+  return (
+    /^[0-9A-Z]{5}$/.test(code) &&
+    (UNREACHABLE_SQLSTATES.has(code) || UNREACHABLE_CLASSES.has(code.slice(0, 2)))
+  );
+}
+
 const UNREACHABLE_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
@@ -100,8 +114,8 @@ export function databaseTrouble(error: unknown, depth = 0): DatabaseTrouble | nu
     if (found) return found;
   }
   if (typeof e.kind === 'string' && UNREACHABLE_KINDS.has(e.kind)) return 'unreachable';
-  if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return 'unreachable';
-  if (typeof e.originalCode === 'string' && UNREACHABLE_CODES.has(e.originalCode)) return 'unreachable';
+  if (typeof e.code === 'string' && isUnreachableCode(e.code)) return 'unreachable';
+  if (typeof e.originalCode === 'string' && isUnreachableCode(e.originalCode)) return 'unreachable';
   if (
     typeof e.message === 'string' &&
     UNREACHABLE_MESSAGES.some((pattern) => pattern.test(e.message as string))

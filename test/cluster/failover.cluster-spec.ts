@@ -236,7 +236,7 @@ describe.each(databaseKinds())('failover between real nodes on %s', (kind) => {
       where: { kind: { in: WEBHOOK_KINDS }, occurredAtMs: { gte: webhook.createdAtMs } },
     });
     expect(expected.length).toBeGreaterThanOrEqual(6);
-    const keyOf = (eventId: number) => `${webhook.id}:${eventId}`;
+    const keyOf = (eventId: bigint) => `${webhook.id}:${eventId}`;
     await eventually(async () => {
       const keys = new Set(receiver.received.map((got) => JSON.parse(got.body).idempotencyKey));
       return expected.every((event) => keys.has(keyOf(event.id)));

@@ -76,7 +76,7 @@ function clusterOn(kind: 'sqlite' | 'postgresql') {
     },
     async lastEventId(): Promise<number> {
       const last = await cluster.prisma.client.event.findFirst({ orderBy: { id: 'desc' } });
-      return last?.id ?? 0;
+      return Number(last?.id ?? 0);
     },
     async close() {
       await cluster.watcher?.stop();

@@ -109,7 +109,11 @@ describe.each(databaseKinds())('draining a service component on %s', (kind) => {
       automaticFailover: true,
       mayAcquire: true,
     });
-    expect(grant).toEqual({ epoch: before.epoch + 1, previousHolder: own.service });
+    expect(grant).toEqual({
+      epoch: before.epoch + 1,
+      previousHolder: own.service,
+      previousEpoch: before.epoch,
+    });
     // The lease expires again: the drained node, whatever it asks, does not take it.
     await prisma().lease.update({ where: { role: 'service' }, data: { expiresAtMs: 0n } });
     await tick();

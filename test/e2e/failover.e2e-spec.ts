@@ -6,6 +6,7 @@ import { LeaseRepository } from '../../src/modules/failover/lease.repository';
 import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { firstEpoch } from '../support/cluster-database';
 import { seedServer } from '../support/seed';
 import {
   AdvancingClock,
@@ -24,6 +25,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   let node: TestApp;
   let leases: LeaseRepository;
   let prisma: PrismaService['client'];
+  let first: number;
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
@@ -31,6 +33,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     node = await startTestApp(database, { env: { CLUSTER_COMPONENTS: 'web' } });
     leases = node.app.get(LeaseRepository);
     prisma = node.app.get(PrismaService).client;
+    first = await firstEpoch(node.app.get(PrismaService));
   });
 
   afterAll(async () => {
@@ -92,25 +95,24 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
   it('grants a free lease, renews it for its holder, and refuses it to others while it lasts', async () => {
     a = await component('a');
     b = await component('b');
-    const first = await ask(a, null);
-    expect(first).toEqual({ epoch: 1, previousHolder: null });
-    expect(await ask(a, 1)).toEqual({ epoch: 1, previousHolder: null });
+    expect(await ask(a, null)).toEqual({ epoch: first, previousHolder: null, previousEpoch: 0 });
+    expect(await ask(a, first)).toEqual({ epoch: first, previousHolder: null, previousEpoch: 0 });
     expect(await ask(b, null)).toBeNull();
     // A renewal must name the epoch it holds: a stale belief of holding it is not enough.
     expect(await ask(a, 99)).toBeNull();
   });
 
   it('refuses the lease to a second process that runs under the same component, even with its epoch', async () => {
-    expect(await ask(a, 1, { instanceId: 'a-duplicate-process' })).toBeNull();
+    expect(await ask(a, first, { instanceId: 'a-duplicate-process' })).toBeNull();
     await expireLease();
     expect(await ask(a, null, { instanceId: 'a-duplicate-process' })).toBeNull();
     expect(await ask(a, null, { instanceId: 'a-duplicate-process', automaticFailover: false })).toBeNull();
-    expect(await ask(a, 1)).toEqual({ epoch: 2, previousHolder: a.id });
+    expect(await ask(a, first)).toEqual({ epoch: first + 1, previousHolder: a.id, previousEpoch: first });
   });
 
   it('lets an ineligible component keep a lease it holds but never take one', async () => {
     const lease = await leases.findLease();
-    expect(await ask(a, lease.epoch, { mayAcquire: false })).toEqual({
+    expect(await ask(a, lease.epoch, { mayAcquire: false })).toMatchObject({
       epoch: lease.epoch,
       previousHolder: a.id,
     });
@@ -131,7 +133,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     expect(lease.holder).toBe(a.id);
     await prisma.component.update({ where: { id: a.id }, data: { drainedAtMs: 1n, drainedBy: 'admin' } });
     try {
-      expect(await ask(a, lease.epoch)).toEqual({ epoch: lease.epoch, previousHolder: a.id });
+      expect(await ask(a, lease.epoch)).toMatchObject({ epoch: lease.epoch, previousHolder: a.id });
       // Just expired: a backup may take it, the drained holder may not.
       await expireAt(0);
       expect(await ask(a, lease.epoch)).toBeNull();
@@ -139,9 +141,9 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
       expect(await ask(a, null, { automaticFailover: false })).toBeNull();
       // Nobody took it for a whole timeout: its drained holder takes it back (a drained primary beats none).
       await expireAt(TIMEOUT_MS + 1);
-      expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 1, previousHolder: a.id });
+      expect(await ask(a, null)).toMatchObject({ epoch: lease.epoch + 1, previousHolder: a.id });
       await expireAt(0);
-      expect(await ask(b, null)).toEqual({ epoch: lease.epoch + 2, previousHolder: a.id });
+      expect(await ask(b, null)).toMatchObject({ epoch: lease.epoch + 2, previousHolder: a.id });
       // Another's lease, however long expired, is never a drained component's.
       await expireAt(TIMEOUT_MS + 1);
       expect(await ask(a, null)).toBeNull();
@@ -153,7 +155,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     await expireAt(0);
     expect(await ask(a, null)).toBeNull();
     await prisma.lease.update({ where: { role: 'service' }, data: { drainedHolder: null } });
-    expect(await ask(a, null)).toEqual({ epoch: lease.epoch + 3, previousHolder: b.id });
+    expect(await ask(a, null)).toMatchObject({ epoch: lease.epoch + 3, previousHolder: b.id });
   });
 
   it('lets a backup take an expired lease with the next epoch, and fences the old holder out', async () => {
@@ -165,7 +167,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
 
     await expireLease();
     const taken = await ask(b, null);
-    expect(taken).toEqual({ epoch: lease.epoch + 1, previousHolder: lease.holder });
+    expect(taken).toMatchObject({ epoch: lease.epoch + 1, previousHolder: lease.holder });
     await expect(
       writeFenced({ holder: lease.holder!, epoch: lease.epoch }, 'written under a lost lease'),
     ).rejects.toBeInstanceOf(LeaseLostError);
@@ -190,7 +192,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     await expireLease();
     expect(await ask(someoneElse, null, { automaticFailover: false })).toBeNull();
     // The same component after a restart knows no epoch: it takes its lease back under a new one.
-    expect(await ask(service, null, { automaticFailover: false })).toEqual({
+    expect(await ask(service, null, { automaticFailover: false })).toMatchObject({
       epoch: grant!.epoch + 1,
       previousHolder: service.id,
     });
@@ -205,7 +207,7 @@ describe.each(databaseKinds())('the primary lease on %s', (kind) => {
     const lease = await leases.findLease();
     await leases.release({ holder: lease.holder!, epoch: lease.epoch });
     const next = await component('next');
-    expect(await ask(next, null)).toEqual({
+    expect(await ask(next, null)).toMatchObject({
       epoch: lease.epoch + 1,
       previousHolder: lease.holder,
     });
@@ -245,9 +247,10 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       'component-registered',
       'primary-changed',
     ]);
-    expect(history.every((event) => event.epoch === 1)).toBe(true);
+    const first = await firstEpoch(node.app.get(PrismaService));
+    expect(history.every((event) => event.epoch === first)).toBe(true);
     expect(history.find((event) => event.kind === 'primary-changed')!.message).toBe(
-      'primary-node became primary (epoch 1; first primary of the cluster)',
+      `primary-node became primary (epoch ${first}; first primary of the cluster)`,
     );
   });
 
@@ -285,7 +288,8 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       "odd-node: web component fails verification of its encryption key and machine key against the primary's keys",
     );
     expect(recent[3].message).toBe('quiet-node: service component became stale (no heartbeat for 1 minute)');
-    expect(recent.every((event) => event.epoch === 1)).toBe(true);
+    const first = await firstEpoch(node.app.get(PrismaService));
+    expect(recent.every((event) => event.epoch === first)).toBe(true);
   });
 
   it('shows the history newest first on its page, with the last few on the overview', async () => {
@@ -293,7 +297,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     const page = await agent.get('/administration/cluster/events').expect(200);
     const kinds = [...page.text.matchAll(/data-event-kind="([^"]+)"/g)].map((match) => match[1]);
     expect(kinds.slice(0, 2)).toEqual(['component-recovered', 'component-stale']);
-    expect(page.text).toContain('primary, epoch 1');
+    expect(page.text).toContain(`primary, epoch ${await firstEpoch(node.app.get(PrismaService))}`);
     const overview = await agent.get('/administration/cluster').expect(200);
     expect([...overview.text.matchAll(/data-event-kind=/g)]).toHaveLength(5);
     await agent.get('/administration/cluster/events?page=0').expect(400);

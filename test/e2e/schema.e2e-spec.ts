@@ -20,6 +20,7 @@ const TABLES: [string, object][] = [
   ['login_failures', Prisma.LoginFailureScalarFieldEnum],
   ['webhooks', Prisma.WebhookScalarFieldEnum],
   ['webhook_deliveries', Prisma.WebhookDeliveryScalarFieldEnum],
+  ['database_outages', Prisma.DatabaseOutageScalarFieldEnum],
 ];
 
 describe.each(databaseKinds())('the migrated %s database', (kind) => {
@@ -50,6 +51,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0004_sessions.sql',
       '0005_drain.sql',
       '0006_webhooks.sql',
+      '0007_failover_identities.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -184,7 +186,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       data: {
         id: `${webhook.id}:1`,
         webhookId: webhook.id,
-        eventId: 1,
+        eventId: 1_000_000_001n,
         kind: 'primary-changed',
         status: 'delivered',
         attempts: 2,
@@ -213,6 +215,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       expiresAtMs: 0n,
       acquiredAtMs: 0n,
       previousHolder: null,
+      previousEpoch: null,
       drainedHolder: null,
     });
     const taken = await client.lease.update({
@@ -223,6 +226,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         expiresAtMs: 1_795_000_003_000n,
         acquiredAtMs: 1_795_000_000_000n,
         previousHolder: 'x',
+        previousEpoch: 2n,
         drainedHolder: component.id,
       },
     });
@@ -252,15 +256,39 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     expect(await client.component.count({ where: { serverId: server.id } })).toBe(0);
   });
 
-  it('ends stuck transactions and lock waits on PostgreSQL after two seconds', async () => {
+  it('bounds every transaction on PostgreSQL to two seconds of lock wait and of idleness, set inside it', async () => {
     if (kind !== 'postgresql') return expect(prisma.kind).toBe('sqlite');
-    const [idle] = await prisma.client.$queryRawUnsafe<{ v: string }[]>(
-      "SELECT current_setting('idle_in_transaction_session_timeout') AS v",
+    const read = `SELECT current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('lock_timeout') AS lock`;
+    const inside = await prisma.client.$transaction((tx) =>
+      tx.$queryRawUnsafe<{ idle: string; lock: string }[]>(read),
     );
-    const [lock] = await prisma.client.$queryRawUnsafe<{ v: string }[]>(
-      "SELECT current_setting('lock_timeout') AS v",
+    expect(inside).toEqual([{ idle: '2s', lock: '2s' }]);
+    const batched = await prisma.client.$transaction([
+      prisma.client.$queryRawUnsafe<{ idle: string; lock: string }[]>(read),
+      prisma.client.$queryRawUnsafe<{ idle: string; lock: string }[]>(read),
+    ]);
+    expect(batched).toEqual([inside, inside]);
+    // Nothing is set for the session (a pooler would refuse it in the startup packet, or lend the session on).
+    const outside = await prisma.client.$queryRawUnsafe<{ idle: string; lock: string }[]>(read);
+    expect(outside).toEqual([{ idle: '0', lock: '0' }]);
+  });
+
+  it('ends a transaction left idle on PostgreSQL after two seconds, freeing what it locked', async () => {
+    if (kind !== 'postgresql') return expect(prisma.kind).toBe('sqlite');
+    const stuck = prisma.client.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`UPDATE leases SET holder = holder WHERE role = 'service'`);
+        // A node paused here (SIGSTOP, a long GC) holds the lease row: the server ends its session.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        await tx.$queryRawUnsafe('SELECT 1');
+      },
+      { timeout: 10_000 },
     );
-    expect([idle.v, lock.v]).toEqual(['2s', '2s']);
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await prisma.client.$executeRawUnsafe(`UPDATE leases SET holder = holder WHERE role = 'service'`);
+    expect(Date.now() - started).toBeLessThan(2_900);
+    await expect(stuck).rejects.toThrow();
   });
 
   it('applies nothing the second time', async () => {
@@ -288,6 +316,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0004_sessions.sql',
         '0005_drain.sql',
         '0006_webhooks.sql',
+        '0007_failover_identities.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

@@ -28,3 +28,13 @@ export async function useFastHeartbeats(
     data: { heartbeatFrequencySeconds: heartbeatSeconds, staleTimeoutSeconds: staleSeconds },
   });
 }
+
+/**
+ * The epoch the first takeover of a fresh database gives: 1 on SQLite; on PostgreSQL one above its
+ * timeline's floor (timeline × 10^9, migration 0007), so that no promotion can hand an epoch out twice.
+ */
+export async function firstEpoch(prisma: PrismaService): Promise<number> {
+  if (prisma.kind === 'sqlite') return 1;
+  const [row] = await prisma.client.$queryRaw<{ floor: bigint }[]>`SELECT cluster_timeline_floor() AS floor`;
+  return Number(row.floor) + 1;
+}

@@ -1,17 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import type { PrismaPg } from '@prisma/adapter-pg';
 import type { PrismaClient as PostgresPrismaClient } from '../../generated/postgresql/client';
 import { Prisma, PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import type { AppConfig, DatabaseKind } from '../environment/app-config';
 import { runMigrations } from './migrator';
+import { pooledPgAdapter } from './pg-adapter';
 import { databaseTrouble, DatabaseUnavailableError } from '../../common/database-errors';
 
-/** Transactions here are a few statements long; holding a lock longer than this means the holder is stuck. */
-const PG_LOCK_HOLD_LIMIT_MS = 2_000;
-/** Every query here takes milliseconds; one that has not answered after this is waiting on a dead connection. */
-const PG_QUERY_TIMEOUT_MS = 10_000;
 /**
  * SQLite's busy timeout. better-sqlite3 is synchronous: while a statement waits for another process's
  * write lock, this whole node (every request, every timer) waits with it. So the wait is kept short, and
@@ -52,25 +48,15 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
       this.client = new SqlitePrismaClient({ adapter, log: COUNT_STATEMENTS });
     } else {
       // Loaded only here: a SQLite node never pays for PostgreSQL's client and driver (start time, memory).
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { PrismaPg: Adapter } = require('@prisma/adapter-pg') as { PrismaPg: typeof PrismaPg };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { PrismaClient: Client } = require('../../generated/postgresql/client') as {
         PrismaClient: typeof PostgresPrismaClient;
       };
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const adapter = new Adapter({
-        connectionString: config.database.url,
-        max: 5,
-        connectionTimeoutMillis: 5_000,
-        // A node paused or cut off inside a transaction must not hold the lease row (or any row) for long:
-        // the server ends such a session, and a writer stops waiting for a lock, after two seconds.
-        idle_in_transaction_session_timeout: PG_LOCK_HOLD_LIMIT_MS,
-        lock_timeout: PG_LOCK_HOLD_LIMIT_MS,
-        // A connection that went silent (a half-open TCP connection after a network cut) would otherwise
-        // keep a heartbeat waiting for many minutes: probe it, and give up on a query after a while.
-        keepAlive: true,
-        query_timeout: PG_QUERY_TIMEOUT_MS,
-      });
+      const adapter = pooledPgAdapter(
+        config.database.url,
+        `cluster-overview ${config.serverName}`.slice(0, 63),
+        () => (this.statements += 1),
+      );
       this.client = new Client({
         adapter,
         log: COUNT_STATEMENTS,

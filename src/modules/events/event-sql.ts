@@ -18,6 +18,7 @@ export function insertEventSql(event: NewEvent, epoch: number | null, now: Prism
 export function pruneEventsSql(cutoffMs: number, keep: number): Prisma.Sql[] {
   return [
     Prisma.sql`DELETE FROM events WHERE occurred_at_ms < ${BigInt(cutoffMs)}`,
-    Prisma.sql`DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ${keep}`,
+    // By rank, not by arithmetic on ids: ids jump after a database failover (see migration 0007).
+    Prisma.sql`DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ${keep})`,
   ];
 }

@@ -14,6 +14,7 @@ export const EVENT_KINDS = [
   'component-resumed',
   'webhook-added',
   'webhook-removed',
+  'database-outage',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

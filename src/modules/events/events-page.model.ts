@@ -18,6 +18,7 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'component-resumed': { label: 'Resumed', level: 'info' },
   'webhook-added': { label: 'Webhook added', level: 'info' },
   'webhook-removed': { label: 'Webhook removed', level: 'info' },
+  'database-outage': { label: 'Database unavailable', level: 'warning' },
 };
 
 /** "Became stale": how pages name a kind of event. */

@@ -15,7 +15,7 @@ export class EventsRepository {
       skip: offset,
     });
     return rows.map((row) => ({
-      id: row.id,
+      id: Number(row.id),
       occurredAt: new Date(Number(row.occurredAtMs)).toISOString(),
       kind: row.kind as EventKind,
       serverName: row.serverName,

@@ -54,13 +54,13 @@ describe('FailoverService', () => {
   });
 
   it('becomes primary when the database grants the lease, and reports the change once', async () => {
-    leases.answers = [{ epoch: 4, previousHolder: 'other' }];
+    leases.answers = [{ epoch: 4, previousHolder: 'other', previousEpoch: null }];
     expect(await sut.renew('me', settings, PROCESS)).toBe(true);
     expect((await metrics.failovers.get()).values[0].value).toBe(1);
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
-    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
+    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other', previousEpoch: null });
     // Kept until the event is written, so a failed health check does not lose it.
-    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other' });
+    expect(sut.pendingChange()).toEqual({ epoch: 4, previousHolder: 'other', previousEpoch: null });
     sut.changeRecorded(4);
     expect(sut.pendingChange()).toBeNull();
     expect(leases.calls[0]).toEqual({
@@ -75,8 +75,8 @@ describe('FailoverService', () => {
 
   it('renews with the epoch it holds, and a renewal is not a change', async () => {
     leases.answers = [
-      { epoch: 4, previousHolder: null },
-      { epoch: 4, previousHolder: null },
+      { epoch: 4, previousHolder: null, previousEpoch: null },
+      { epoch: 4, previousHolder: null, previousEpoch: null },
     ];
     await sut.renew('me', settings, PROCESS);
     sut.changeRecorded(4);
@@ -86,7 +86,10 @@ describe('FailoverService', () => {
   });
 
   it('stops being primary on its own before the lease can expire, even when the database does not answer', async () => {
-    leases.answers = [{ epoch: 1, previousHolder: null }, new Error('connection refused')];
+    leases.answers = [
+      { epoch: 1, previousHolder: null, previousEpoch: null },
+      new Error('connection refused'),
+    ];
     await sut.renew('me', settings, PROCESS);
     clock.ms += 2_000;
     expect(await sut.renew('me', settings, PROCESS)).toBe(true);
@@ -98,15 +101,26 @@ describe('FailoverService', () => {
     expect(sut.fence()).toBeNull();
   });
 
+  it('steps down at once when the lease went backwards: the database lost writes', async () => {
+    leases.answers = [
+      { epoch: 7, previousHolder: null, previousEpoch: null },
+      { epoch: 5, previousHolder: 'other', previousEpoch: 4 },
+    ];
+    await sut.renew('me', settings, PROCESS);
+    expect(await sut.renew('me', settings, PROCESS)).toBe(false);
+    expect(sut.isPrimary()).toBe(false);
+    expect(sut.fence()).toBeNull();
+  });
+
   it('steps down at once when a renewal returns no row', async () => {
-    leases.answers = [{ epoch: 2, previousHolder: null }, null];
+    leases.answers = [{ epoch: 2, previousHolder: null, previousEpoch: null }, null];
     await sut.renew('me', settings, PROCESS);
     expect(await sut.renew('me', settings, PROCESS)).toBe(false);
     expect(sut.isPrimary()).toBe(false);
   });
 
   it('steps down when a fenced write was rejected, and asks afresh next time', async () => {
-    leases.answers = [{ epoch: 2, previousHolder: null }];
+    leases.answers = [{ epoch: 2, previousHolder: null, previousEpoch: null }];
     await sut.renew('me', settings, PROCESS);
     sut.fenceRejected({ holder: 'me', epoch: 2 });
     expect(sut.fence()).toBeNull();
@@ -115,14 +129,14 @@ describe('FailoverService', () => {
   });
 
   it('ignores a rejection under an older epoch: a renewal has won a newer one meanwhile', async () => {
-    leases.answers = [{ epoch: 4, previousHolder: 'other' }];
+    leases.answers = [{ epoch: 4, previousHolder: 'other', previousEpoch: null }];
     await sut.renew('me', settings, PROCESS);
     sut.fenceRejected({ holder: 'me', epoch: 3 });
     expect(sut.fence()).toEqual({ holder: 'me', epoch: 4 });
   });
 
   it('is no longer primary once its component registered again under a new id', async () => {
-    leases.answers = [{ epoch: 3, previousHolder: null }, null];
+    leases.answers = [{ epoch: 3, previousHolder: null, previousEpoch: null }, null];
     await sut.renew('old-id', settings, PROCESS);
     expect(await sut.renew('new-id', settings, PROCESS)).toBe(false);
     expect(leases.calls[1]).toMatchObject({ holder: 'new-id', myEpoch: null });
@@ -132,7 +146,7 @@ describe('FailoverService', () => {
   it('releases the lease it holds on shutdown, and nothing when it holds none', async () => {
     await sut.release();
     expect(leases.released).toEqual([]);
-    leases.answers = [{ epoch: 7, previousHolder: null }];
+    leases.answers = [{ epoch: 7, previousHolder: null, previousEpoch: null }];
     await sut.renew('me', settings, PROCESS);
     await sut.release();
     expect(leases.released).toEqual([{ holder: 'me', epoch: 7 }]);

@@ -10,6 +10,7 @@ import { LeaseRepository } from './lease.repository';
 export interface PrimaryChange {
   epoch: number;
   previousHolder: string | null;
+  previousEpoch: number | null;
 }
 
 /**
@@ -73,8 +74,20 @@ export class FailoverService {
       this.epoch = null;
       return false;
     }
+    if (this.epoch !== null && grant.epoch < this.epoch) {
+      // Epochs only grow: a lower one means the database lost writes (a replica promoted without them, a
+      // restore). Whatever this node held is gone; it asks afresh at its next heartbeat.
+      this.leaseLost(
+        `the lease went backwards (epoch ${grant.epoch} after ${this.epoch}): the database lost writes`,
+      );
+      return false;
+    }
     if (grant.epoch !== this.epoch) {
-      this.pendingChangeValue = { epoch: grant.epoch, previousHolder: grant.previousHolder };
+      this.pendingChangeValue = {
+        epoch: grant.epoch,
+        previousHolder: grant.previousHolder,
+        previousEpoch: grant.previousEpoch,
+      };
       if (grant.previousHolder !== null && grant.previousHolder !== holder) this.metrics.failovers.inc();
       this.logger.log(`this service component is now primary (epoch ${grant.epoch})`);
     } else if (!this.wasPrimary) {

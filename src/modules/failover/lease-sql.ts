@@ -1,4 +1,5 @@
 import { Prisma } from '../../generated/sqlite/client';
+import type { DatabaseKind } from '../environment/app-config';
 import { Fence, LeaseLostError, type LeaseRecord } from './lease';
 
 /**
@@ -21,6 +22,18 @@ export async function requireLeaseHeld(
   now: Prisma.Sql,
 ): Promise<void> {
   if ((await tx.$executeRaw(leaseHeldSql(fence, now))) === 0) throw new LeaseLostError(fence);
+}
+
+/**
+ * The epoch a change of holder (or a revocation) gives the lease: one more than the last, and on
+ * PostgreSQL never below the database's timeline × 10^9 (migration 0007), so that a replica promoted
+ * without the last writes of its old primary never hands out an epoch that the lost timeline already gave.
+ * The one place where epochs are made.
+ */
+export function nextEpochSql(kind: DatabaseKind): Prisma.Sql {
+  return kind === 'postgresql'
+    ? Prisma.raw('GREATEST(epoch + 1, cluster_timeline_floor() + 1)')
+    : Prisma.raw('epoch + 1');
 }
 
 /** The lease's columns, for a statement that reads the lease beside other rows (see ServersRepository). */

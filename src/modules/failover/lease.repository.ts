@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/sqlite/client';
 import { HEARTBEAT_LOCK_BUDGET_MS, PrismaService, SHUTDOWN_LOCK_BUDGET_MS } from '../database/prisma.service';
 import { Fence, LeaseGrant, LeaseRecord, LeaseRequest } from './lease';
+import { nextEpochSql } from './lease-sql';
 
 const ROLE = 'service';
 
@@ -17,7 +18,7 @@ export class LeaseRepository {
   /**
    * Renews the lease for its holder, or takes it over, in one atomic UPDATE:
    * - the holder whose lease has not expired keeps it (same epoch, expiry pushed to now + timeout);
-   * - with automatic failover, anyone takes an expired lease (epoch + 1);
+   * - with automatic failover, anyone takes an expired lease (a new epoch, see nextEpochSql);
    * - without it, only a lease nobody holds, or held by this component (a restart) or by a component
    *   that no longer exists, changes hands: nobody takes over from a live-but-silent primary.
    * Only the process that runs the component (its instance id is on the component's row) may renew or
@@ -45,12 +46,15 @@ export class LeaseRepository {
            WHERE components.id = ${holder} AND components.drained_at_ms IS NOT NULL))`;
     const ownAfterTimeout = Prisma.sql`(holder = ${holder} AND expires_at_ms <= clock.now_ms - ${BigInt(timeoutMs)})`;
     const rows = await this.prisma.whileLocked(
-      () => this.prisma.client.$queryRaw<{ epoch: bigint | number; previous_holder: string | null }[]>`
+      () => this.prisma.client.$queryRaw<
+        { epoch: bigint | number; previous_holder: string | null; previous_epoch: bigint | number | null }[]
+      >`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE leases SET
         previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
+        previous_epoch = CASE WHEN ${mine} THEN previous_epoch ELSE epoch END,
         acquired_at_ms = CASE WHEN ${mine} THEN acquired_at_ms ELSE clock.now_ms END,
-        epoch = CASE WHEN ${mine} THEN epoch ELSE epoch + 1 END,
+        epoch = CASE WHEN ${mine} THEN epoch ELSE ${nextEpochSql(this.prisma.kind)} END,
         holder = ${holder},
         expires_at_ms = clock.now_ms + ${BigInt(timeoutMs)}
       FROM clock
@@ -61,12 +65,16 @@ export class LeaseRepository {
             ? Prisma.sql`(${takeover} AND (NOT ${drained} OR ${ownAfterTimeout}))`
             : Prisma.sql`FALSE`
         })
-      RETURNING epoch, previous_holder`,
+      RETURNING epoch, previous_holder, previous_epoch`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
     return rows.length === 0
       ? null
-      : { epoch: Number(rows[0].epoch), previousHolder: rows[0].previous_holder };
+      : {
+          epoch: Number(rows[0].epoch),
+          previousHolder: rows[0].previous_holder,
+          previousEpoch: rows[0].previous_epoch === null ? null : Number(rows[0].previous_epoch),
+        };
   }
 
   /**

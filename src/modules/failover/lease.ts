@@ -28,6 +28,8 @@ export interface LeaseRequest {
 export interface LeaseGrant {
   epoch: number;
   previousHolder: string | null;
+  /** The epoch before this change of holder (null: not known, as after an older release's takeover). */
+  previousEpoch: number | null;
 }
 
 /** A primary-only write was refused because the lease has another holder or epoch, or has expired. */

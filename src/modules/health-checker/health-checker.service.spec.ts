@@ -133,12 +133,20 @@ describe('HealthCheckerService', () => {
 
   it('records the change of primary it won, naming the one before', async () => {
     components = [evaluated('a-service', {}, {}), evaluated('b-service', {}, {})];
-    await sut.run(FENCE, { epoch: 5, previousHolder: 'b-service' });
+    await sut.run(FENCE, { epoch: 5, previousHolder: 'b-service', previousEpoch: 4 });
     expect(written[0].events[0]).toMatchObject({
       kind: 'primary-changed',
       serverName: 'a',
       message: 'a became primary (epoch 5; previously b at epoch 4)',
     });
+  });
+
+  it('names the epoch before as the database kept it: epochs jump at a database failover', async () => {
+    components = [evaluated('a-service', {}, {}), evaluated('b-service', {}, {})];
+    await sut.run(FENCE, { epoch: 2_000_000_001, previousHolder: 'b-service', previousEpoch: 1_000_000_007 });
+    expect(written[0].events[0].message).toBe(
+      'a became primary (epoch 2000000001; previously b at epoch 1000000007)',
+    );
   });
 
   it('leaves components added by hand alone: they never heartbeat', async () => {

@@ -160,7 +160,8 @@ function primaryChangedEvent(
   const previous =
     change.previousHolder === null
       ? 'first primary of the cluster'
-      : `previously ${before ? before.server.name : 'a removed component'} at epoch ${change.epoch - 1}`;
+      : `previously ${before ? before.server.name : 'a removed component'}` +
+        (change.previousEpoch === null ? '' : ` at epoch ${change.previousEpoch}`);
   return {
     kind: 'primary-changed',
     serverName: now?.server.name ?? null,

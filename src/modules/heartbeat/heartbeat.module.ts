@@ -4,12 +4,14 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { VerificationModule } from '../verification/verification.module';
 import { HeartbeatRepository } from './heartbeat.repository';
 import { HeartbeatService } from './heartbeat.service';
+import { OutageRepository } from './outage.repository';
+import { OutageTracker } from './outage-tracker';
 import { ProcessIdentity } from './process-identity';
 import { WebHeartbeatMiddleware } from './web-heartbeat.middleware';
 
 @Module({
   imports: [ConfigurationModule, VerificationModule, MetricsModule],
-  providers: [HeartbeatService, HeartbeatRepository, ProcessIdentity],
+  providers: [HeartbeatService, HeartbeatRepository, ProcessIdentity, OutageTracker, OutageRepository],
   exports: [HeartbeatService],
 })
 export class HeartbeatModule implements NestModule {

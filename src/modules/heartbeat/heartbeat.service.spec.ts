@@ -14,6 +14,8 @@ import type {
 import type { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { DuplicateServerError } from './duplicate-server.error';
+import { OutageRepository } from './outage.repository';
+import { OutageTracker } from './outage-tracker';
 import { HeartbeatService } from './heartbeat.service';
 import type { ProcessIdentity } from './process-identity';
 
@@ -101,6 +103,7 @@ describe('HeartbeatService', () => {
       new Clock(),
       new MetricsService(),
       identity,
+      new OutageTracker(config, { record: async () => true } as unknown as OutageRepository, new Clock()),
     );
   });
 

@@ -16,6 +16,7 @@ import { liveUntilMs } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
 import { VerificationService } from '../verification/verification.service';
 import { DuplicateServerError } from './duplicate-server.error';
+import { OutageTracker } from './outage-tracker';
 import { ProcessIdentity } from './process-identity';
 
 /** Web heartbeats follow requests; one write a minute is plenty against a 24-hour stale window. */
@@ -62,6 +63,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly identity: ProcessIdentity,
+    private readonly outages: OutageTracker,
   ) {}
 
   /**
@@ -107,9 +109,11 @@ export class HeartbeatService implements BeforeApplicationShutdown {
       this.componentIds = mine;
       if (missing.length > 0) await this.registerAgain(missing, settings);
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
+      await this.outages.succeeded(settings.heartbeatFrequencySeconds);
       return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained };
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
+      this.outages.failed();
       throw error;
     }
   }

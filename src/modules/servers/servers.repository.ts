@@ -11,7 +11,13 @@ import {
 import type { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
 import type { LeaseRecord } from '../failover/lease';
-import { LeaseColumns, leaseFromColumns, LEASE_COLUMNS_SQL, LEASE_JOIN_SQL } from '../failover/lease-sql';
+import {
+  LeaseColumns,
+  leaseFromColumns,
+  LEASE_COLUMNS_SQL,
+  LEASE_JOIN_SQL,
+  nextEpochSql,
+} from '../failover/lease-sql';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
 
@@ -204,7 +210,7 @@ export class ServersRepository {
             // waited on the lock fails its re-check (its epoch is gone), and any fenced write is refused.
             leaseEnded =
               (await tx.$executeRaw`
-              UPDATE leases SET expires_at_ms = ${now}, epoch = epoch + 1
+              UPDATE leases SET expires_at_ms = ${now}, epoch = ${nextEpochSql(this.prisma.kind)}
               WHERE role = 'service' AND holder = ${id} AND expires_at_ms > ${now}`) > 0;
           }
         } else {
@@ -233,6 +239,7 @@ export class ServersRepository {
   ): Promise<ClusterSnapshot> {
     const [row] = await db.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
       SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
+        (SELECT MAX(ended_at_ms) FROM database_outages) AS database_back_at_ms,
         (SELECT ${this.prisma.jsonArrayAggSql(`
             s.id, s.name, s.os, s.ip_address,
             c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
@@ -275,6 +282,7 @@ export class ServersRepository {
       server.components.sort((a, b) => (a.type === b.type ? 0 : a.type === 'web' ? -1 : 1));
     return {
       nowMs: Number(row.now_ms),
+      databaseBackAtMs: row.database_back_at_ms === null ? null : Number(row.database_back_at_ms),
       settings: settingsFromColumns(row),
       lease: leaseFromColumns(row),
       servers,
@@ -284,6 +292,7 @@ export class ServersRepository {
 
 interface SnapshotRow {
   now_ms: bigint | number;
+  database_back_at_ms: bigint | number | null;
   /** Null on PostgreSQL when there is no server (json_agg of no rows). */
   servers_json: string | null;
 }
@@ -317,6 +326,8 @@ type JsonRow = [
 /** What one read of the cluster gives: everything the overview and the health check judge by. */
 export interface ClusterSnapshot {
   nowMs: number;
+  /** When the nodes could use the database again after the last outage (see OutageRepository). */
+  databaseBackAtMs: number | null;
   settings: ClusterSettingsRecord;
   lease: LeaseRecord;
   servers: ServerRecord[];

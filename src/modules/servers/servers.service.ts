@@ -61,8 +61,10 @@ export class ServersService {
   /** The same judgement of a snapshot read elsewhere (inside a transaction that acts on it). */
   judge(snapshot: ClusterSnapshot): ClusterEvaluation {
     const { servers, nowMs, settings, lease } = snapshot;
+    // Staleness is judged from the end of the last database outage too: nobody could report meanwhile.
+    const rule = { ...settings, databaseBackAtMs: snapshot.databaseBackAtMs };
     const all = servers.flatMap((server) => server.components);
-    const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, settings) === 'ok';
+    const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, rule) === 'ok';
     const live = all.filter(isLive);
     const expectedVersion = newestVersion(
       (live.length > 0 ? live : all).map((component) => component.version),
@@ -74,7 +76,7 @@ export class ServersService {
     const components = servers.flatMap((server) =>
       server.components.map((component): EvaluatedComponent => {
         const checks: ComponentChecks = {
-          heartbeat: heartbeatCheck(component, nowMs, settings),
+          heartbeat: heartbeatCheck(component, nowMs, rule),
           version: versionCheck(component.version, expectedVersion),
           encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
             ? 'ok'
@@ -90,7 +92,7 @@ export class ServersService {
         // A stale primary with no live backup to take over is an error, not merely a warning.
         const stranded = role === 'primary' && checks.heartbeat === 'stale' && !liveBackupExists;
         const duplicate =
-          component.duplicateSeenAtMs !== null && nowMs <= liveUntilMs(component.duplicateSeenAtMs, settings)
+          component.duplicateSeenAtMs !== null && nowMs <= liveUntilMs(component.duplicateSeenAtMs, rule)
             ? { address: component.duplicateAddress, lastSeenAtMs: component.duplicateSeenAtMs }
             : null;
         const status = stranded || duplicate ? 'error' : componentStatus(checks);

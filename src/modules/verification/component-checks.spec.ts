@@ -43,6 +43,27 @@ describe('heartbeat check', () => {
   });
 });
 
+describe('heartbeat check after a database outage', () => {
+  const service = (lastMs: number) => ({ type: 'service' as const, lastHeartbeatAtMs: lastMs });
+  // A 10-second outage that ended one second ago, stale timeout 3 s.
+  const BACK = NOW - 1_000;
+  const afterOutage: StaleRule = { ...steady(3), databaseBackAtMs: BACK };
+
+  it('does not call a node stale for the heartbeats nobody could write during the outage', () => {
+    expect(heartbeatCheck(service(BACK - 10_000), NOW, afterOutage)).toBe('ok');
+    expect(liveUntilMs(BACK - 10_000, afterOutage)).toBe(BACK + 3_000);
+  });
+
+  it('calls a node that did not come back stale once the timeout has passed since the database did', () => {
+    expect(heartbeatCheck(service(BACK - 10_000), BACK + 3_001, afterOutage)).toBe('stale');
+  });
+
+  it('judges heartbeats written after the outage as usual', () => {
+    expect(liveUntilMs(BACK + 500, afterOutage)).toBe(BACK + 3_500);
+    expect(heartbeatCheck(service(BACK + 500), BACK + 3_501, afterOutage)).toBe('stale');
+  });
+});
+
 describe('heartbeat check while the nodes switch over to new settings', () => {
   const service = (lastMs: number) => ({ type: 'service' as const, lastHeartbeatAtMs: lastMs });
   const CHANGED = NOW - 2_000;

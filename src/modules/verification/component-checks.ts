@@ -33,6 +33,8 @@ export interface StaleRule {
   changedAtMs: number | null;
   /** The stale timeout that applied before that change (for a quick succession, the longest of them). */
   previousStaleTimeoutSeconds: number | null;
+  /** When the nodes could use the database again after the last outage, by its clock; null: none known. */
+  databaseBackAtMs?: number | null;
 }
 
 /** Stale: no heartbeat within the window (web: 24 h; service: the stale timeout), or none ever. */
@@ -50,13 +52,22 @@ export function heartbeatCheck(component: HeartbeatFacts, nowMs: number, rule: S
  * by the old timeout, but never beyond the new timeout counted from the change, and never more strictly
  * than the new timeout from its report. So a shorter setting raises no false alarm, a node that was already
  * stale stays stale (no false "recovered"), and a node that dies after the change is seen as soon as the
- * new timeout allows.
+ * new timeout allows. A report written before the database came back from an outage counts as if written
+ * when it came back: nobody could report meanwhile, and a node that really stopped is still seen once the
+ * timeout has passed since then.
  */
 export function liveUntilMs(lastMs: number, rule: StaleRule): number {
   const timeoutMs = rule.staleTimeoutSeconds * 1000;
-  if (rule.changedAtMs === null || lastMs >= rule.changedAtMs) return lastMs + timeoutMs;
+  const backAtMs = rule.databaseBackAtMs ?? null;
+  const afterOutage = backAtMs !== null && lastMs < backAtMs ? backAtMs + timeoutMs : 0;
+  if (rule.changedAtMs === null || lastMs >= rule.changedAtMs)
+    return Math.max(lastMs + timeoutMs, afterOutage);
   const previousMs = (rule.previousStaleTimeoutSeconds ?? rule.staleTimeoutSeconds) * 1000;
-  return Math.max(lastMs + timeoutMs, Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs));
+  return Math.max(
+    lastMs + timeoutMs,
+    Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs),
+    afterOutage,
+  );
 }
 
 /**
