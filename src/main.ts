@@ -7,6 +7,7 @@ import { configureApp } from './app.setup';
 import { JsonLogger } from './common/json-logger';
 import { framed, NodeLogger } from './common/node-logger';
 import { AuthService } from './modules/auth/auth.service';
+import { NodeLifecycle } from './modules/environment/node-lifecycle';
 import { AppConfig, loadAppConfig, LogLevel } from './modules/environment/app-config';
 import { ConfigError } from './modules/environment/config-error';
 import { readHostFacts } from './modules/environment/host-facts';
@@ -50,7 +51,7 @@ async function bootstrap({ config, resolved }: { config: AppConfig; resolved: Re
     logger: nodeLogger,
   });
   configureApp(app);
-  app.enableShutdownHooks();
+  stopOnSignals(app, config.shutdownGraceMs, logger);
   await app.listen(config.port, config.host);
 
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -78,6 +79,33 @@ async function bootstrap({ config, resolved }: { config: AppConfig; resolved: Re
     lines.push(`Sign in as "${first.username}" with the password from ADMIN_PASSWORD.`);
   }
   process.stdout.write(`${framed(lines)}\n`);
+}
+
+/**
+ * SIGTERM (a supervisor, a rolling restart): /health answers 503 "stopping" at once while the node goes on
+ * serving for the grace period, so that load balancers take it out of rotation before it stops accepting;
+ * then it stops accepting, finishes the requests in flight, hands the primary lease over and exits.
+ * SIGINT (Ctrl-C at a terminal) skips the grace period; a second signal cuts the grace period short.
+ */
+function stopOnSignals(app: NestExpressApplication, graceMs: number, logger: Logger): void {
+  let stopping = false;
+  let endGrace: (() => void) | null = null;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return endGrace?.();
+    stopping = true;
+    app.get(NodeLifecycle).beginStopping();
+    const wait = signal === 'SIGTERM' ? graceMs : 0;
+    if (wait > 0) {
+      logger.log(`${signal}: /health answers 503 for ${wait / 1000} s while this node still serves, then it stops`);
+      await new Promise<void>((resolve) => {
+        endGrace = resolve;
+        setTimeout(resolve, wait).unref();
+      });
+    }
+    await app.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (received) => void stop(received));
 }
 
 const configuration = readConfiguration();

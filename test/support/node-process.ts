@@ -27,7 +27,8 @@ export function freePort(): Promise<number> {
 /** Runs the built application (`node dist/main.js`) as a real process, as an operator would. */
 export function runMain(env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    // No grace period at SIGTERM unless a test asks for one: most tests stop nodes to see what follows.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

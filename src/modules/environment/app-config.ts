@@ -41,6 +41,12 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** A session unused for this long ends (SESSION_IDLE_MINUTES); every session ends 8 hours after sign-in. */
   sessionIdleMs: number;
+  /**
+   * From SIGTERM, how long /health answers 503 ("stopping") while the node still serves, so that a load
+   * balancer's checks take it out of rotation before it stops accepting (SHUTDOWN_GRACE_SECONDS). Longer
+   * than a usual check interval times its fall count: HAProxy's defaults are 2 s × 3.
+   */
+  shutdownGraceMs: number;
   /** text: for a person at a terminal; json: one JSON object per line, for log collectors (LOG_FORMAT). */
   logFormat: 'text' | 'json';
   version: string;
@@ -123,6 +129,12 @@ const schema = z.object({
     .min(1, 'must be a whole number of minutes from 1 to 480')
     .max(480, 'must be a whole number of minutes from 1 to 480')
     .default(30),
+  SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ message: 'must be a whole number of seconds from 0 to 300' })
+    .int('must be a whole number of seconds from 0 to 300')
+    .min(0, 'must be a whole number of seconds from 0 to 300')
+    .max(300, 'must be a whole number of seconds from 0 to 300')
+    .default(10),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -168,6 +180,7 @@ const ECHOED = new Set([
   'ADMIN_USERNAME',
   'LOG_LEVEL',
   'SESSION_IDLE_MINUTES',
+  'SHUTDOWN_GRACE_SECONDS',
   'LOG_FORMAT',
 ]);
 
@@ -203,6 +216,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     viewCache: values.NODE_ENV !== 'development',
     trustProxy: values.TRUST_PROXY,
     sessionIdleMs: values.SESSION_IDLE_MINUTES * 60_000,
+    shutdownGraceMs: values.SHUTDOWN_GRACE_SECONDS * 1000,
     logFormat: values.LOG_FORMAT,
     version: host.version,
   };

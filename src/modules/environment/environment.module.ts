@@ -3,8 +3,12 @@ import { Clock } from '../../common/clock';
 import { AppConfig } from './app-config';
 import { APP_CONFIG } from './environment.tokens';
 import { NodeKeys } from './node-keys';
+import { NodeLifecycle } from './node-lifecycle';
 
-/** The environment of this process: the validated configuration, its keys, and the clock (global: every module reads them). */
+/**
+ * The environment of this process: the validated configuration, its keys, the clock and whether it is
+ * stopping (global: every module reads them).
+ */
 @Global()
 @Module({})
 export class EnvironmentModule {
@@ -15,8 +19,9 @@ export class EnvironmentModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: NodeKeys, useValue: keys },
         { provide: Clock, useValue: clock },
+        NodeLifecycle,
       ],
-      exports: [APP_CONFIG, NodeKeys, Clock],
+      exports: [APP_CONFIG, NodeKeys, Clock, NodeLifecycle],
     };
   }
 }

@@ -12,6 +12,7 @@ import { ClusterSettings, ClusterSettingsService } from '../configuration/cluste
 import { DEFAULT_HEARTBEAT_SECONDS } from '../configuration/settings-rules';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
+import { NodeLifecycle } from '../environment/node-lifecycle';
 import { FailoverService } from '../failover/failover.service';
 import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
 import { ServersService } from '../servers/servers.service';
@@ -59,11 +60,14 @@ export class HeartbeatScheduler
     private readonly verification: VerificationService,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly lifecycle: NodeLifecycle,
   ) {}
 
   /** Registration and the first tick run before the node listens, so a fresh cluster has its primary at once. */
   async onApplicationBootstrap(): Promise<void> {
     await this.heartbeat.start();
+    // A node told to stop hands the primary role over at once (see holdOrSeekLease), not at its exit.
+    this.lifecycle.onStopping(() => this.tickNow());
     await this.runTick();
     this.scheduler.addInterval(
       FOLLOW,
@@ -106,6 +110,12 @@ export class HeartbeatScheduler
     const componentId = beat ? beat.serviceComponentId : this.heartbeat.serviceComponentId();
     if (!componentId) {
       this.failover.leaseLost('another process now runs this service component');
+      return false;
+    }
+    if (this.lifecycle.stopping) {
+      await this.failover
+        .release('this node is stopping; a backup takes over')
+        .catch((error: unknown) => this.logger.warn(`could not release the lease: ${errorSummary(error)}`));
       return false;
     }
     return this.failover.renew(componentId, settings, {

@@ -34,7 +34,7 @@ export class MetricsService {
   });
   readonly primaryEpoch = new Gauge({
     name: 'cluster_primary_epoch',
-    help: 'Epoch of the primary lease (grows by one at every change of primary)',
+    help: 'Epoch of the primary lease: grows at every change of primary, and past a database failover (PostgreSQL: timeline × 10^9 + changes)',
     registers: [this.registry],
   });
   readonly databaseUp = new Gauge({

@@ -9,8 +9,9 @@ import { HealthService } from './health.service';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MonitoringService } from './monitoring.service';
+import { StoppingMiddleware } from './stopping.middleware';
 
-/** For load balancers and monitoring: /health, /metrics, and the timing of every request. */
+/** For load balancers and monitoring: /health (readiness), /health/live, /metrics, and the timing of every request. */
 @Module({
   imports: [ServersModule, FailoverModule, MetricsModule],
   controllers: [HealthController, MetricsController, ApiDocsController],
@@ -18,6 +19,6 @@ import { MonitoringService } from './monitoring.service';
 })
 export class OpsModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+    consumer.apply(HttpMetricsMiddleware, StoppingMiddleware).forRoutes('*');
   }
 }
