@@ -96,7 +96,9 @@ function stopOnSignals(app: NestExpressApplication, graceMs: number, logger: Log
     app.get(NodeLifecycle).beginStopping();
     const wait = signal === 'SIGTERM' ? graceMs : 0;
     if (wait > 0) {
-      logger.log(`${signal}: /health answers 503 for ${wait / 1000} s while this node still serves, then it stops`);
+      logger.log(
+        `${signal}: /health answers 503 for ${wait / 1000} s while this node still serves, then it stops`,
+      );
       await new Promise<void>((resolve) => {
         endGrace = resolve;
         setTimeout(resolve, wait).unref();

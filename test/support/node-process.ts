@@ -10,6 +10,8 @@ export interface NodeOptions {
   encryptionKey: string;
   machineKey: string;
   env?: Record<string, string>;
+  /** A port of its own; by default a free one. A restart behind a load balancer keeps its port. */
+  port?: number;
 }
 
 /** A free TCP port on the loopback interface, as the kernel hands them out. */
@@ -58,7 +60,7 @@ export class ClusterNode {
   }
 
   static async start(options: NodeOptions): Promise<ClusterNode> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = runMain({
       PORT: String(port),
       HOST: '127.0.0.1',

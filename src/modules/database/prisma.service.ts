@@ -117,6 +117,18 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Runs a statement that may wait on a row lock (the lease's) under the transaction bounds: on PostgreSQL
+   * inside a transaction of its own, since the bounds are set per transaction (see pg-adapter.ts), so that
+   * a session holding the row elsewhere makes it give up after two seconds instead of stalling this node's
+   * heartbeat; on SQLite as it is (whileLocked bounds its waits).
+   */
+  bounded<T>(
+    run: (db: Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>) => Promise<T>,
+  ): Promise<T> {
+    return this.kind === 'postgresql' ? this.client.$transaction((tx) => run(tx)) : run(this.client);
+  }
+
+  /**
    * SQL statements this node has sent since it started (COMMIT included, BEGIN not: Prisma reports the
    * statements it runs): /metrics exports it, and tests hold each page to a budget of statements.
    */

@@ -46,9 +46,15 @@ export class LeaseRepository {
            WHERE components.id = ${holder} AND components.drained_at_ms IS NOT NULL))`;
     const ownAfterTimeout = Prisma.sql`(holder = ${holder} AND expires_at_ms <= clock.now_ms - ${BigInt(timeoutMs)})`;
     const rows = await this.prisma.whileLocked(
-      () => this.prisma.client.$queryRaw<
-        { epoch: bigint | number; previous_holder: string | null; previous_epoch: bigint | number | null }[]
-      >`
+      () =>
+        this.prisma.bounded(
+          (db) => db.$queryRaw<
+            {
+              epoch: bigint | number;
+              previous_holder: string | null;
+              previous_epoch: bigint | number | null;
+            }[]
+          >`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE leases SET
         previous_holder = CASE WHEN ${mine} THEN previous_holder ELSE holder END,
@@ -66,6 +72,7 @@ export class LeaseRepository {
             : Prisma.sql`FALSE`
         })
       RETURNING epoch, previous_holder, previous_epoch`,
+        ),
       HEARTBEAT_LOCK_BUDGET_MS,
     );
     return rows.length === 0
@@ -83,10 +90,13 @@ export class LeaseRepository {
    */
   async release(fence: Fence): Promise<void> {
     await this.prisma.whileLocked(
-      () => this.prisma.client.$executeRaw`
+      () =>
+        this.prisma.bounded(
+          (db) => db.$executeRaw`
         UPDATE leases SET expires_at_ms = ${this.prisma.nowMsSql()}
         WHERE role = ${ROLE} AND holder = ${fence.holder} AND epoch = ${BigInt(fence.epoch)}
           AND expires_at_ms > ${this.prisma.nowMsSql()}`,
+        ),
       SHUTDOWN_LOCK_BUDGET_MS,
     );
   }
