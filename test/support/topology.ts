@@ -663,9 +663,16 @@ ${serverLines(servers)}
   static async http({
     servers,
     checkIntervalMs = 500,
+    redispatch = false,
   }: {
     servers: HaProxyServer[];
     checkIntervalMs?: number;
+    /**
+     * Off: the plain configuration, where a request sent to a node that no longer accepts fails (503), so
+     * the nodes' readiness alone must keep the rotation right. On: a refused connection is tried again on
+     * another server, so a node that died (kill -9) costs only the requests it had in flight.
+     */
+    redispatch?: boolean;
   }): Promise<HaProxy> {
     const dir = ownedTempDir('haproxy');
     const port = await freePort();
@@ -677,12 +684,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    # A request whose connection a server refuses (a node stopping, or not up yet) is tried again, up to
-    # three times, the last time on another server, so the client gets an answer rather than a 503.
-    # HAProxy waits min(timeout connect, 1 s) before each retry on the same server.
-    retries 3
-    option redispatch
-
+${redispatch ? '    retries 3\n    option redispatch\n' : ''}
 frontend web
     bind 127.0.0.1:${port}
     default_backend ${BACKEND}
