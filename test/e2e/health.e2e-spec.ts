@@ -4,7 +4,7 @@ import { NodeLifecycle } from '../../src/modules/environment/node-lifecycle';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { eventually } from '../support/node-process';
-import { signedInAgent, startTestApp, TestApp } from '../support/test-app';
+import { API_KEY, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
 describe.each(databaseKinds())('readiness and liveness on %s', (kind) => {
@@ -27,6 +27,29 @@ describe.each(databaseKinds())('readiness and liveness on %s', (kind) => {
       status: 'ok',
       database: 'ok',
     });
+  });
+
+  it('shows how the node reaches its database: directly, which server, and the bounds in its transactions', async () => {
+    const read = async () =>
+      (await request(node.http).get('/api/cluster').set('X-ApiKey', API_KEY).expect(200)).body.servers[0]
+        .database;
+    await eventually(async () => (await read()) !== null, 5_000, 50);
+    const path = await read();
+    if (kind === 'sqlite')
+      return expect(path).toMatchObject({ kind: 'sqlite', route: 'direct', problem: null });
+    expect(path).toMatchObject({
+      kind: 'postgresql',
+      route: 'direct',
+      pooling: null,
+      replica: false,
+      lockTimeout: '2s',
+      idleInTransactionTimeout: '2s',
+      problem: null,
+    });
+    expect(path.systemIdentifier).toMatch(/^\d+$/);
+    expect(path.timeline).toBeGreaterThanOrEqual(1);
+    const page = await (await signedInAgent(node)).get('/administration/cluster').expect(200);
+    expect(page.text).toContain('Database: direct; primary, system ');
   });
 
   it('from the moment it is stopping: readiness 503 "stopping", liveness 200, pages still served with Connection: close, and the primary role handed over', async () => {

@@ -78,6 +78,25 @@ describeIfInstalled('nodes behind PgBouncer', () => {
       }>('/api/cluster', API_KEY);
       expect(report.configuration.backupServers).toHaveLength(2);
       expect(['pool-a', 'pool-b', 'pool-c']).toContain(report.configuration.primaryServer);
+      // Each node found out how it reaches the database, and says so on the page and in the API.
+      await eventually(async () => {
+        const servers = (
+          await nodes[0].getJson<{ servers: { database: unknown }[] }>('/api/cluster', API_KEY)
+        ).servers;
+        return servers.every((server) => server.database !== null);
+      }, 10_000);
+      const paths = (
+        await nodes[0].getJson<{ servers: { database: Record<string, unknown> }[] }>('/api/cluster', API_KEY)
+      ).servers.map((server) => server.database);
+      for (const path of paths)
+        expect(path).toMatchObject({
+          route: 'intermediary',
+          pooling: 'transaction',
+          replica: false,
+          lockTimeout: '2s',
+          idleInTransactionTimeout: '2s',
+          problem: null,
+        });
       const applied = await postgres.query<{ name: string }>(
         'SELECT name FROM schema_migrations ORDER BY name',
       );
@@ -180,6 +199,20 @@ describeIfInstalled('nodes behind PgBouncer', () => {
       nodes.push(node);
       const response = await fetch(`${node.url}/health`);
       expect(response.status).toBe(200);
+      const pathOf = async () =>
+        (
+          await node.getJson<{ servers: { name: string; database: Record<string, unknown> | null }[] }>(
+            '/api/cluster',
+            API_KEY,
+          )
+        ).servers.find((server) => server.name === 'session-a')!.database;
+      await eventually(async () => (await pathOf()) !== null, 10_000);
+      expect(await pathOf()).toMatchObject({
+        route: 'intermediary',
+        pooling: 'session',
+        lockTimeout: '2s',
+        problem: null,
+      });
     });
   });
 });

@@ -11,3 +11,7 @@ CREATE INDEX "database_outages_ended_at_ms_idx" ON "database_outages"("ended_at_
 -- The epoch before the last change of holder (the "previously … at epoch N" of the primary-changed
 -- event): epochs no longer always follow by one, so it is kept rather than worked out.
 ALTER TABLE "leases" ADD COLUMN "previous_epoch" BIGINT;
+
+-- How the process running a component reaches the database (JSON: direct or through a pooler, its mode,
+-- which server, the bounds in effect), as the process found out; shown on the Cluster Overview.
+ALTER TABLE "components" ADD COLUMN "database_path" TEXT;

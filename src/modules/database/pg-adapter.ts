@@ -7,6 +7,9 @@ export const PG_LOCK_HOLD_LIMIT_MS = 2_000;
 const PG_QUERY_TIMEOUT_MS = 10_000;
 const POOL_SIZE = 5;
 
+/** How PostgreSQL reports the bound in current_setting(): what the overview expects to see. */
+export const TRANSACTION_BOUND = `${PG_LOCK_HOLD_LIMIT_MS / 1000}s`;
+
 /**
  * The bounds every transaction sets first. They are set per transaction (SET LOCAL, through set_config's
  * third argument) and never in the startup packet: PgBouncer refuses a connection whose startup packet

@@ -14,6 +14,7 @@ import type {
 import type { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { DuplicateServerError } from './duplicate-server.error';
+import type { DatabasePathReporter } from './database-path.reporter';
 import { OutageRepository } from './outage.repository';
 import { OutageTracker } from './outage-tracker';
 import { HeartbeatService } from './heartbeat.service';
@@ -104,6 +105,7 @@ describe('HeartbeatService', () => {
       new MetricsService(),
       identity,
       new OutageTracker(config, { record: async () => true } as unknown as OutageRepository, new Clock()),
+      { noteHeartbeat: () => undefined } as unknown as DatabasePathReporter,
     );
   });
 

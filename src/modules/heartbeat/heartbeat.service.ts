@@ -16,6 +16,7 @@ import { liveUntilMs } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
 import { VerificationService } from '../verification/verification.service';
 import { DuplicateServerError } from './duplicate-server.error';
+import { DatabasePathReporter } from './database-path.reporter';
 import { OutageTracker } from './outage-tracker';
 import { ProcessIdentity } from './process-identity';
 
@@ -64,6 +65,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     private readonly metrics: MetricsService,
     private readonly identity: ProcessIdentity,
     private readonly outages: OutageTracker,
+    private readonly paths: DatabasePathReporter,
   ) {}
 
   /**
@@ -110,6 +112,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
       if (missing.length > 0) await this.registerAgain(missing, settings);
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
       await this.outages.succeeded(settings.heartbeatFrequencySeconds);
+      this.paths.noteHeartbeat(this.identity.instance.id, missing.length > 0);
       return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained };
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });

@@ -83,6 +83,27 @@ export const CLUSTER_REPORT_SCHEMA: SchemaObject = {
             nullable: true,
             description: "That server's clock minus the database's",
           },
+          database: {
+            type: 'object',
+            nullable: true,
+            description:
+              "How that server's node reaches the database, as it found out; null until it reported it",
+            properties: {
+              kind: { type: 'string', enum: ['sqlite', 'postgresql'] },
+              route: { type: 'string', enum: ['direct', 'intermediary'], nullable: true },
+              pooling: { type: 'string', enum: ['transaction', 'session'], nullable: true },
+              systemIdentifier: { type: 'string', nullable: true },
+              timeline: { type: 'integer', nullable: true },
+              replica: { type: 'boolean', nullable: true },
+              lockTimeout: { type: 'string', nullable: true },
+              idleInTransactionTimeout: { type: 'string', nullable: true },
+              problem: {
+                type: 'string',
+                nullable: true,
+                description: 'Why this path is a warning, and the fix',
+              },
+            },
+          },
           components: { type: 'array', items: COMPONENT },
         },
       },

@@ -1,4 +1,5 @@
 import type { ComponentType } from '../environment/app-config';
+import type { DatabasePathReport } from './database-path-check';
 import type { LeaseRecord } from '../failover/lease';
 import type { ComponentChecks, Status } from '../verification/component-checks';
 
@@ -36,6 +37,8 @@ export interface ServerReport {
   status: Status;
   /** This server's clock minus the database's, at its last heartbeat; null when it never reported one. */
   clockSkewMs: number | null;
+  /** How this server's node reaches the database, as it found out; null until it reported it. */
+  database: DatabasePathReport | null;
   components: ComponentReport[];
 }
 

@@ -8,6 +8,7 @@ const server = (status: ServerReport['status']): ServerReport => ({
   ipAddress: 'i',
   status,
   clockSkewMs: null,
+  database: null,
   components: [],
 });
 

@@ -1,3 +1,4 @@
+import { describeDatabasePath } from './database-path-check';
 import { describeDuration, plural, relativeTime } from '../../common/format';
 import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
@@ -141,6 +142,13 @@ export function overviewPageModel(
       ipAddress: server.ipAddress,
       badge: BADGES[server.status],
       clock: clockModel(server.clockSkewMs),
+      database: server.database
+        ? {
+            text: describeDatabasePath(server.database),
+            problem: server.database.problem,
+            badge: server.database.problem ? BADGES.warning : BADGES.ok,
+          }
+        : null,
       components: server.components.map((component) => ({
         ...componentModel(component, overview.newestVersion, nowMs, {
           automaticFailover: configuration.automaticFailover,

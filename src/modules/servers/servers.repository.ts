@@ -46,6 +46,8 @@ export interface ComponentRecord {
   /** Drained by an administrator (who, when): never takes the primary lease until resumed. */
   drainedAtMs: number | null;
   drainedBy: string | null;
+  /** How the process running it reaches the database (JSON of a DatabasePath), as it last found out. */
+  databasePath: string | null;
 }
 
 export interface ServerRecord {
@@ -244,7 +246,8 @@ export class ServersRepository {
             s.id, s.name, s.os, s.ip_address,
             c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
             c.observed_heartbeat, c.observed_keys, c.observed_duplicate, c.instance_address, c.instance_seen_at_ms,
-            c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible, c.drained_at_ms, c.drained_by`)}
+            c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible, c.drained_at_ms, c.drained_by,
+            c.database_path`)}
           FROM servers s LEFT JOIN components c ON c.server_id = s.id) AS servers_json
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n ${SETTINGS_JOIN_SQL} ${LEASE_JOIN_SQL}`;
     const byId = new Map<string, ServerRecord>();
@@ -275,6 +278,7 @@ export class ServersRepository {
         eligible: booleanOrNull(values[19]),
         drainedAtMs: values[20],
         drainedBy: values[21],
+        databasePath: values[22],
       });
     }
     const servers = [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -320,6 +324,7 @@ type JsonRow = [
   number | null,
   boolean | number | null,
   number | null,
+  string | null,
   string | null,
 ];
 

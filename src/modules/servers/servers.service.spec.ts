@@ -40,6 +40,7 @@ function component(
     eligible: true,
     drainedAtMs: null,
     drainedBy: null,
+    databasePath: null,
     ...extra,
   };
 }

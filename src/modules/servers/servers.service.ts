@@ -16,6 +16,7 @@ import {
   worstStatus,
 } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
+import { judgeDatabasePaths } from './database-path-check';
 import { ClusterOverview, ComponentReport } from './cluster-report';
 import { ClusterSnapshot, ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
 
@@ -126,17 +127,27 @@ export class ServersService {
     for (const evaluated of evaluation.components) {
       byServer.set(evaluated.server.id, [...(byServer.get(evaluated.server.id) ?? []), evaluated]);
     }
-    const servers = evaluation.servers.map((server) => {
+    const paths = judgeDatabasePaths(
+      evaluation.servers.map(
+        (server) => server.components.find((c) => c.databasePath !== null)?.databasePath ?? null,
+      ),
+    );
+    const servers = evaluation.servers.map((server, index) => {
       const evaluated = byServer.get(server.id) ?? [];
       const components = evaluated.map(toComponentReport);
       const clockSkewMs = clockSkewOf(evaluated);
       const skewed = clockSkewMs !== null && Math.abs(clockSkewMs) > CLOCK_SKEW_WARNING_MS;
+      const database = paths[index];
       return {
         name: server.name,
         os: server.os,
         ipAddress: server.ipAddress,
-        status: worstStatus([...components.map((component) => component.status), skewed ? 'warning' : 'ok']),
+        status: worstStatus([
+          ...components.map((component) => component.status),
+          skewed || database?.problem ? 'warning' : 'ok',
+        ]),
         clockSkewMs,
+        database,
         components,
       };
     });
