@@ -796,3 +796,21 @@ function serverLines(servers: HaProxyServer[]): string {
     )
     .join('\n');
 }
+
+/**
+ * describe() for a topology test file: skipped, and saying why, where the pieces are not installed; in CI,
+ * which installs them (.ci/run), their absence is a failure, never a silent skip.
+ */
+export function describeTopology(name: string, tests: () => void): void {
+  const missing = missingBinaries();
+  if (missing.length === 0) return describe(name, tests);
+  if (process.env.CI) {
+    return describe(name, () =>
+      it('has the pieces of the topology installed', () => {
+        throw new Error(`not installed: ${missing.join(', ')} (.ci/run installs them)`);
+      }),
+    );
+  }
+  process.stderr.write(`Topology tests "${name}" skipped, not installed: ${missing.join(', ')}\n`);
+  describe.skip(name, tests);
+}

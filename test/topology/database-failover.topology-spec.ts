@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { signIn } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { ClusterNode, eventually } from '../support/node-process';
-import { HaProxy, missingBinaries, PostgresServer, stopAll } from '../support/topology';
+import { HaProxy, describeTopology, PostgresServer, stopAll } from '../support/topology';
 
 const H_S = 1;
 const T_S = 3;
 const API_KEY = 'topology-db-api-key-01';
 const ADMIN_PASSWORD = 'topology-db-password';
-
-const missing = missingBinaries();
-if (missing.length)
-  console.warn(`Skipping the database failover tests, not installed: ${missing.join(', ')}`);
-const describeIfInstalled = missing.length ? describe.skip : describe;
 
 interface EventRow {
   id: string;
@@ -95,7 +90,7 @@ async function fastHeartbeats(server: PostgresServer): Promise<void> {
  * window produces. Nodes answer 503 "database unavailable" throughout, never 500; an outage is one event and
  * blames no node; a promotion that lost the last writes hands out no fencing epoch and no event id twice.
  */
-describeIfInstalled('a PostgreSQL that refuses connections, or fails over to its replica', () => {
+describeTopology('a PostgreSQL that refuses connections, or fails over to its replica', () => {
   jest.setTimeout(180_000);
   const nodes: ClusterNode[] = [];
 

@@ -1,14 +1,10 @@
 import { createServer, Server } from 'node:http';
 import { Client } from 'pg';
 import { eventually } from '../support/node-process';
-import { HaProxy, missingBinaries, PgBouncer, PostgresServer, stopAll } from '../support/topology';
-
-const missing = missingBinaries();
-if (missing.length) console.warn(`Skipping the topology harness tests, not installed: ${missing.join(', ')}`);
-const describeIfInstalled = missing.length ? describe.skip : describe;
+import { HaProxy, describeTopology, PgBouncer, PostgresServer, stopAll } from '../support/topology';
 
 /** That the harness runs the real pieces and that they behave as the topology tests will assume. */
-describeIfInstalled('the topology harness', () => {
+describeTopology('the topology harness', () => {
   jest.setTimeout(60_000);
   let primary: PostgresServer;
   let replica: PostgresServer;

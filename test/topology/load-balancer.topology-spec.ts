@@ -3,18 +3,13 @@ import type { PrismaService } from '../../src/modules/database/prisma.service';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { LeaseWatcher } from '../support/lease-watcher';
 import { ClusterNode, eventually, freePort } from '../support/node-process';
-import { HaProxy, missingBinaries, PostgresServer, stopAll } from '../support/topology';
+import { HaProxy, describeTopology, PostgresServer, stopAll } from '../support/topology';
 
 const H_S = 1;
 const T_S = 3;
 const GRACE_S = 3;
 const WORKERS = 4;
 const API_KEY = 'topology-lb-api-key-01';
-
-const missing = missingBinaries();
-if (missing.length)
-  console.warn(`Skipping the load balancer topology tests, not installed: ${missing.join(', ')}`);
-const describeIfInstalled = missing.length ? describe.skip : describe;
 
 /** Requests through the load balancer from a few workers at once, until stopped; every answer counted. */
 class Load {
@@ -55,7 +50,7 @@ class Load {
  * /health answers 503 while it goes on serving for its grace period, so HAProxy takes it out of rotation
  * before it stops accepting. A kill -9 costs at most the requests in flight on the killed node.
  */
-describeIfInstalled('three nodes behind HAProxy', () => {
+describeTopology('three nodes behind HAProxy', () => {
   jest.setTimeout(180_000);
   const keys = {
     encryptionKey: randomBytes(32).toString('hex'),

@@ -4,16 +4,11 @@ import type { PrismaService } from '../../src/modules/database/prisma.service';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { LeaseWatcher } from '../support/lease-watcher';
 import { ClusterNode, eventually, exitOf, freePort, runMain } from '../support/node-process';
-import { missingBinaries, PgBouncer, PostgresServer, stopAll } from '../support/topology';
+import { describeTopology, PgBouncer, PostgresServer, stopAll } from '../support/topology';
 
 const H_S = 1;
 const T_S = 3;
 const API_KEY = 'topology-api-key-0001';
-
-const missing = missingBinaries();
-if (missing.length)
-  console.warn(`Skipping the PgBouncer topology tests, not installed: ${missing.join(', ')}`);
-const describeIfInstalled = missing.length ? describe.skip : describe;
 
 const keys = () => ({
   encryptionKey: randomBytes(32).toString('hex'),
@@ -25,7 +20,7 @@ const keys = () => ({
  * in transaction pooling mode (the mode servers in a cluster use) and in session mode. Everything the
  * nodes do goes through the pooler: migrations and their lock, heartbeats, the lease, fenced writes.
  */
-describeIfInstalled('nodes behind PgBouncer', () => {
+describeTopology('nodes behind PgBouncer', () => {
   jest.setTimeout(120_000);
   let postgres: PostgresServer;
   let direct: PrismaService;
