@@ -120,10 +120,25 @@ describe('loadAppConfig', () => {
     ['LOG_FORMAT', 'xml'],
     ['SESSION_IDLE_MINUTES', '0'],
     ['SESSION_IDLE_MINUTES', 'forever'],
+    ['SHUTDOWN_GRACE_SECONDS', '-1'],
+    ['SHUTDOWN_GRACE_SECONDS', '301'],
+    ['SHUTDOWN_GRACE_SECONDS', 'soon'],
+    ['DATABASE_URL', 'postgresql://app@db.example:5432/cluster?schema=other'],
   ])('stops at a bad %s (%s) with a message naming it', (variable, value) => {
     const error = errorFor({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('says why ?schema= is refused, and what to do instead', () => {
+    expect(errorFor({ DATABASE_URL: 'postgresql://app:pw@db.example/cluster?schema=x' }).message).toBe(
+      "DATABASE_URL: ?schema= is not supported: give the cluster a database of its own, or set the role's search_path (ALTER ROLE … SET search_path = …)",
+    );
+  });
+
+  it('keeps serving for 10 s after SIGTERM by default, as load balancers need', () => {
+    expect(loadAppConfig({}, host).shutdownGraceMs).toBe(10_000);
+    expect(loadAppConfig({ SHUTDOWN_GRACE_SECONDS: '0' }, host).shutdownGraceMs).toBe(0);
   });
 
   it('never repeats a bad key or password in its message', () => {

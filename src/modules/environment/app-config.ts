@@ -227,8 +227,9 @@ function parseDatabaseUrl(url: string, cwd: string): AppConfig['database'] {
     const path = url.slice('file:'.length).split('?')[0];
     return { kind: 'sqlite', url, sqliteFile: resolve(cwd, path) };
   }
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
+    parsed = new URL(url);
     if (!parsed.hostname || parsed.pathname.length <= 1) throw new Error('no host or database');
   } catch {
     throw new ConfigError(
@@ -236,5 +237,12 @@ function parseDatabaseUrl(url: string, cwd: string): AppConfig['database'] {
       'must be postgresql://user@host:port/database (host and database name required)',
     );
   }
+  // Prisma's ?schema= would be ignored by the nodes' own SQL, and a search_path in the startup packet is
+  // refused by poolers: say so rather than use the wrong schema.
+  if (parsed.searchParams.has('schema'))
+    throw new ConfigError(
+      'DATABASE_URL',
+      "?schema= is not supported: give the cluster a database of its own, or set the role's search_path (ALTER ROLE … SET search_path = …)",
+    );
   return { kind: 'postgresql', url, sqliteFile: null };
 }

@@ -54,8 +54,8 @@ function problemOf(
   )
     return (
       `Its transactions run without the ${TRANSACTION_BOUND} lock and idle bounds (lock_timeout ${path.lockTimeout}, ` +
-      `idle_in_transaction_session_timeout ${path.idleInTransactionTimeout}): a pooler in statement mode cannot keep them; ` +
-      'use transaction or session mode (see docs/deploy.md).'
+      `idle_in_transaction_session_timeout ${path.idleInTransactionTimeout}): something between the node and the database overrides them; ` +
+      'see docs/deploy.md.'
     );
   return null;
 }
