@@ -1,6 +1,7 @@
 // Tiers (../shared/spec/style.md): unit specs beside the code, end-to-end tests of the app over HTTP,
-// cluster tests with real node processes, and browser tests in Chromium. `npm test` runs them one file
-// at a time (--runInBand) on these two-core machines, so timing-sensitive cluster tests are not starved.
+// cluster tests with real node processes, browser tests in Chromium, and the production topology. `npm test`
+// (scripts/run-tests.js) runs them in two lanes side by side, each one file at a time (--runInBand), so that
+// on these two-core machines a timing-sensitive test never shares the machine with more than one other file.
 //
 // NestJS 12 ships as ES modules only. Node runs them from our CommonJS build (require(esm)), but Jest's
 // module loader cannot on Node 20, so swc compiles those packages to CommonJS for the tests.

@@ -24,6 +24,8 @@ export interface DatabasePath {
 }
 
 const PROBE_TIMEOUT_MS = 3_000;
+/** Rounds of the pooling experiment: a transaction pooler keeps A on one session through all of them rarely. */
+const POOLING_ROUNDS = 10;
 
 /** Asks the database how this node reaches it; never throws (what could not be found out is null). */
 export async function probeDatabasePath(
@@ -98,20 +100,24 @@ export async function probeDatabasePath(
 /**
  * Transaction pooling lends a server session per transaction: while A holds one in a transaction, B's
  * statement runs on another; once both are handed back, A's next transaction may run on B's. In session
- * mode (and through a plain TCP proxy) A keeps its own session throughout.
+ * mode (and through a plain TCP proxy) A keeps its own session throughout. Other clients of the pooler
+ * can hand A its old session back by chance, so the experiment is repeated: one change settles it.
  */
 async function poolingMode(a: Client, b: Client): Promise<'transaction' | 'session'> {
   const pid = async (client: Client) =>
     (await one<{ pid: number }>(client, 'SELECT pg_backend_pid() AS pid')).pid;
-  await a.query('BEGIN');
-  const held = await pid(a);
-  await pid(b);
-  await a.query('COMMIT');
-  await b.query('BEGIN');
-  await pid(b);
-  const after = await pid(a);
-  await b.query('COMMIT');
-  return after === held ? 'session' : 'transaction';
+  for (let round = 0; round < POOLING_ROUNDS; round += 1) {
+    await a.query('BEGIN');
+    const held = await pid(a);
+    await pid(b);
+    await a.query('COMMIT');
+    await b.query('BEGIN');
+    await pid(b);
+    const after = await pid(a);
+    await b.query('COMMIT');
+    if (after !== held) return 'transaction';
+  }
+  return 'session';
 }
 
 async function one<T extends object>(client: Client, sql: string): Promise<T> {

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm test`: every tier, in two lanes that run side by side, each one test file at a time.
+//
+// The suite is mostly waiting: the cluster and topology tiers watch real processes heartbeat for minutes
+// (the failover test's steady run alone is a minute per database kind). On two cores, one lane runs the
+// cluster and topology tiers; the other the unit, end-to-end and browser tiers and then the PostgreSQL half
+// of the failover test. Within a lane Jest runs in band, so no timing-sensitive file shares the machine with
+// more than one other file. Extra arguments go to both Jest runs (for example a test name pattern).
+//
+// Jest has no way to run two sets of projects side by side in one run, hence this script. It prints each
+// lane's output as it finishes, and last one line with the totals ('Tests: N passed, N failed').
+'use strict';
+const { spawn } = require('node:child_process');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const jest = join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
+const extra = process.argv.slice(2);
+const results = mkdtempSync(join(tmpdir(), 'cluster-tests-'));
+
+const LANES = [
+  [['--selectProjects', 'cluster', 'topology', '--testPathIgnorePatterns', 'failover-postgresql']],
+  [
+    ['--selectProjects', 'unit', 'e2e', 'browser'],
+    ['--selectProjects', 'cluster', '--testPathPatterns', 'failover-postgresql'],
+  ],
+];
+
+function runJest(args, name) {
+  const outputFile = join(results, `${name}.json`);
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [jest, '--runInBand', '--json', `--outputFile=${outputFile}`, ...args, ...extra],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => {
+      let totals = { passed: 0, failed: 0, pending: 0, suitesFailed: 0, ran: false };
+      try {
+        const json = JSON.parse(readFileSync(outputFile, 'utf8'));
+        totals = {
+          passed: json.numPassedTests,
+          failed: json.numFailedTests,
+          pending: json.numPendingTests + json.numTodoTests,
+          suitesFailed: json.numFailedTestSuites,
+          ran: true,
+        };
+      } catch {
+        // No results: Jest itself failed (the exit code says so).
+      }
+      resolve({ code, output, totals, name });
+    });
+  });
+}
+
+async function runLane(runs, lane) {
+  const done = [];
+  for (const [index, args] of runs.entries()) {
+    const result = await runJest(args, `lane${lane}-${index}`);
+    process.stdout.write(
+      `\n===== lane ${lane}, run ${index + 1}: jest ${args.join(' ')} =====\n${result.output}`,
+    );
+    done.push(result);
+  }
+  return done;
+}
+
+Promise.all(LANES.map((runs, lane) => runLane(runs, lane + 1))).then((lanes) => {
+  const all = lanes.flat();
+  rmSync(results, { recursive: true, force: true });
+  const sum = (key) => all.reduce((total, result) => total + result.totals[key], 0);
+  const failed = all.some((result) => result.code !== 0 || !result.totals.ran);
+  if (sum('suitesFailed')) process.stdout.write(`\n${sum('suitesFailed')} test files failed (see above)\n`);
+  const skipped = sum('pending') ? `, ${sum('pending')} skipped` : '';
+  process.stdout.write(`\nTests: ${sum('passed')} passed, ${sum('failed')} failed${skipped}\n`);
+  process.exit(failed ? 1 : 0);
+});

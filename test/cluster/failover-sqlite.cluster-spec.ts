@@ -1,0 +1,3 @@
+import { describeFailover } from './failover-scenarios';
+
+describeFailover('sqlite');
