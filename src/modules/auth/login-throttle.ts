@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock';
+import { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
 
 /** Failed sign-ins allowed per user name and per client address in one window. */
@@ -9,34 +9,33 @@ export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 /**
  * Failed sign-ins counted in the shared database, per user name and per client address, so that the limit
  * holds across every node behind a load balancer. A subject's window starts at its first failure and lasts
- * LOGIN_FAILURE_WINDOW_MS; a success clears the user name's count. (express-rate-limit counts in one
+ * LOGIN_FAILURE_WINDOW_MS by the database's clock (nodes' clocks may differ); a success clears the user
+ * name's count. (express-rate-limit counts in one
  * node's memory, or in stores for Redis and the like that this product does not run.)
  */
 @Injectable()
 export class LoginThrottle {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   /** Seconds until the subjects may try again, or 0 when none of them reached the limit. */
   async retryAfterSeconds(subjects: string[]): Promise<number> {
-    const nowMs = this.clock.now().getTime();
-    const windowStart = BigInt(nowMs - LOGIN_FAILURE_WINDOW_MS);
-    const rows = await this.prisma.client.$queryRaw<{ window_started_at_ms: bigint | number }[]>`
-      SELECT window_started_at_ms FROM login_failures
-      WHERE subject IN (${subjects[0]}, ${subjects[1] ?? subjects[0]})
-        AND failures >= ${LOGIN_FAILURE_LIMIT} AND window_started_at_ms > ${windowStart}`;
-    const until = Math.max(
-      0,
-      ...rows.map((row) => Number(row.window_started_at_ms) + LOGIN_FAILURE_WINDOW_MS),
-    );
+    const rows = await this.prisma.client.$queryRaw<
+      { window_started_at_ms: bigint | number; now_ms: bigint | number }[]
+    >`
+      SELECT f.window_started_at_ms, n.now_ms
+      FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
+      JOIN login_failures f ON f.subject IN (${subjects[0]}, ${subjects[1] ?? subjects[0]})
+      WHERE f.failures >= ${LOGIN_FAILURE_LIMIT} AND f.window_started_at_ms > n.now_ms - ${BigInt(LOGIN_FAILURE_WINDOW_MS)}`;
+    if (rows.length === 0) return 0;
+    const nowMs = Number(rows[0].now_ms);
+    const until = Math.max(...rows.map((row) => Number(row.window_started_at_ms) + LOGIN_FAILURE_WINDOW_MS));
     return until > nowMs ? Math.ceil((until - nowMs) / 1000) : 0;
   }
 
   async recordFailure(subjects: string[]): Promise<void> {
-    const now = BigInt(this.clock.now().getTime());
-    const windowStart = now - BigInt(LOGIN_FAILURE_WINDOW_MS);
+    // The database's clock: the failures of one window are counted by every node, whatever its own clock says.
+    const now = this.prisma.nowMsSql();
+    const windowStart = Prisma.sql`(${now} - ${BigInt(LOGIN_FAILURE_WINDOW_MS)})`;
     await this.prisma.whileLocked(() =>
       this.prisma.client.$transaction([
         // Windows that have passed are forgotten, so that made-up user names cannot grow the table for ever.

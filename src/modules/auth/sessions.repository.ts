@@ -5,51 +5,56 @@ export interface LiveSession {
   userId: string;
   username: string;
   lastSeenAtMs: number;
+  /** The database's "now" when the session was read. */
+  nowMs: number;
 }
 
 /**
- * Sign-in sessions in the shared database, by the SHA-256 of their token. Times are the nodes' clocks
- * (passed in, so tests control them): a few seconds of skew between nodes do not matter against a
- * 30-minute idle timeout.
+ * Sign-in sessions in the shared database, by the SHA-256 of their token. Every time is the database's
+ * clock: a session written by one node is judged by another, whose clock may be minutes off.
  */
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Records a new session, and removes the expired ones of every user while at it. */
-  async create(tokenHash: string, userId: string, nowMs: number, expiresAtMs: number, idleMs: number) {
+  async create(tokenHash: string, userId: string, lifetimeMs: number, idleMs: number) {
+    const now = this.prisma.nowMsSql();
     await this.prisma.whileLocked(() =>
       this.prisma.client.$transaction([
         this.prisma.client.$executeRaw`
           INSERT INTO sessions (token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms)
-          VALUES (${tokenHash}, ${userId}, ${BigInt(nowMs)}, ${BigInt(nowMs)}, ${BigInt(expiresAtMs)})`,
+          SELECT ${tokenHash}, ${userId}, n.now_ms, n.now_ms, n.now_ms + ${BigInt(lifetimeMs)}
+          FROM (SELECT ${now} AS now_ms) n`,
         this.prisma.client.$executeRaw`
-          DELETE FROM sessions WHERE expires_at_ms <= ${BigInt(nowMs)} OR last_seen_at_ms <= ${BigInt(nowMs - idleMs)}`,
+          DELETE FROM sessions WHERE expires_at_ms <= ${now} OR last_seen_at_ms <= ${now} - ${BigInt(idleMs)}`,
       ]),
     );
   }
 
   /** The session's user, when the session exists, has not expired and has been used within `idleMs`. */
-  async findLive(tokenHash: string, nowMs: number, idleMs: number): Promise<LiveSession | null> {
+  async findLive(tokenHash: string, idleMs: number): Promise<LiveSession | null> {
     const rows = await this.prisma.client.$queryRaw<
-      { user_id: string; username: string; last_seen_at_ms: bigint | number }[]
+      { user_id: string; username: string; last_seen_at_ms: bigint | number; now_ms: bigint | number }[]
     >`
-      SELECT s.user_id, u.username, s.last_seen_at_ms
-      FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.token_hash = ${tokenHash} AND s.expires_at_ms > ${BigInt(nowMs)}
-        AND s.last_seen_at_ms > ${BigInt(nowMs - idleMs)}`;
+      SELECT s.user_id, u.username, s.last_seen_at_ms, n.now_ms
+      FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
+      JOIN sessions s ON s.token_hash = ${tokenHash}
+      JOIN users u ON u.id = s.user_id
+      WHERE s.expires_at_ms > n.now_ms AND s.last_seen_at_ms > n.now_ms - ${BigInt(idleMs)}`;
     if (rows.length === 0) return null;
     return {
       userId: rows[0].user_id,
       username: rows[0].username,
       lastSeenAtMs: Number(rows[0].last_seen_at_ms),
+      nowMs: Number(rows[0].now_ms),
     };
   }
 
-  async touch(tokenHash: string, nowMs: number): Promise<void> {
+  async touch(tokenHash: string): Promise<void> {
     await this.prisma.whileLocked(
       () => this.prisma.client.$executeRaw`
-        UPDATE sessions SET last_seen_at_ms = ${BigInt(nowMs)} WHERE token_hash = ${tokenHash}`,
+        UPDATE sessions SET last_seen_at_ms = ${this.prisma.nowMsSql()} WHERE token_hash = ${tokenHash}`,
     );
   }
 

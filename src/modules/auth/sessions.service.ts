@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { Clock } from '../../common/clock';
 import { errorSummary } from '../../common/error-summary';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
@@ -12,7 +11,8 @@ const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Server-side sign-in sessions: the cookie carries a random token, the shared database the record, so that
- * signing out, a password change or "sign out everywhere" ends sessions on every node at once.
+ * signing out, a password change or "sign out everywhere" ends sessions on every node at once. Idle and
+ * lifetime limits are judged by the database's clock, as every node writes and reads these rows.
  */
 @Injectable()
 export class SessionsService {
@@ -21,20 +21,12 @@ export class SessionsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: SessionsRepository,
-    private readonly clock: Clock,
   ) {}
 
   /** A new session for the user; the token goes into the signed cookie, never into the database. */
   async start(userId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    const nowMs = this.clock.now().getTime();
-    await this.sessions.create(
-      hash(token),
-      userId,
-      nowMs,
-      nowMs + SESSION_LIFETIME_MS,
-      this.config.sessionIdleMs,
-    );
+    await this.sessions.create(hash(token), userId, SESSION_LIFETIME_MS, this.config.sessionIdleMs);
     return token;
   }
 
@@ -43,15 +35,14 @@ export class SessionsService {
    * activity (false for a page refreshing itself).
    */
   async resolve(token: string, used = true): Promise<SignedInUser | null> {
-    const nowMs = this.clock.now().getTime();
     const idleMs = this.config.sessionIdleMs;
-    const session = await this.sessions.findLive(hash(token), nowMs, idleMs);
+    const session = await this.sessions.findLive(hash(token), idleMs);
     if (!session) return null;
-    if (used && nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
+    if (used && session.nowMs - session.lastSeenAtMs >= Math.min(TOUCH_EVERY_MS, idleMs / 4)) {
       // Best effort: a page is never refused (when SQLite's lock is held elsewhere, or the write fails) for the
       // sake of a last-seen time; the next request writes it again. Waited for, so that the next request
       // (on any node) sees it.
-      await this.sessions.touch(hash(token), nowMs).catch((error: unknown) => {
+      await this.sessions.touch(hash(token)).catch((error: unknown) => {
         this.logger.warn(`could not note that a session was used: ${errorSummary(error)}`);
       });
     }

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Render, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Clock } from '../../common/clock';
 import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
@@ -15,15 +14,12 @@ const PAGE = '/administration/cluster/notifications';
 /** The Notifications page: webhook endpoints, their recent deliveries, and the form to add one. */
 @Controller('administration/cluster/notifications')
 export class NotificationsController {
-  constructor(
-    private readonly webhooks: WebhooksService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly webhooks: WebhooksService) {}
 
   @Get()
   @Render(VIEW)
   async show() {
-    return notificationsPageModel(await this.webhooks.list(), this.clock.now().getTime(), {
+    return notificationsPageModel(await this.webhooks.list(), await this.webhooks.databaseNowMs(), {
       values: EMPTY_FORM,
       errors: {},
     });
@@ -38,7 +34,7 @@ export class NotificationsController {
   ): Promise<void> {
     const entered = enteredWebhook(body);
     const again = async (status: number, errors: Record<string, string>, formError?: string) => {
-      const model = notificationsPageModel(await this.webhooks.list(), this.clock.now().getTime(), {
+      const model = notificationsPageModel(await this.webhooks.list(), await this.webhooks.databaseNowMs(), {
         values: entered,
         errors,
         formError,

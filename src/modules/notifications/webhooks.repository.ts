@@ -96,6 +96,11 @@ const numberOrNull = (value: number | bigint | null) => (value === null ? null :
 export class WebhooksRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** The database's "now": delivery times are the primary's writes, judged by the database's clock. */
+  databaseNowMs(): Promise<number> {
+    return this.prisma.databaseNowMs();
+  }
+
   /** Adds an endpoint (only events from now on are sent to it) and records the event, in one transaction. */
   async create(webhook: Omit<WebhookRecord, 'id' | 'createdAtMs'>, event: NewEvent): Promise<WebhookRecord> {
     const id = randomUUID();

@@ -85,6 +85,11 @@ export class WebhooksService {
     return this.view(created, []);
   }
 
+  /** The database's "now", to tell how long ago (or until when) a delivery was (or is) tried. */
+  databaseNowMs(): Promise<number> {
+    return this.repository.databaseNowMs();
+  }
+
   async list(): Promise<WebhookView[]> {
     return (await this.repository.list()).map(({ webhook, deliveries }) => this.view(webhook, deliveries));
   }
