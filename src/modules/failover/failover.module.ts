@@ -6,6 +6,6 @@ import { LeaseRepository } from './lease.repository';
 @Module({
   imports: [MetricsModule],
   providers: [LeaseRepository, FailoverService],
-  exports: [FailoverService],
+  exports: [FailoverService, LeaseRepository],
 })
 export class FailoverModule {}

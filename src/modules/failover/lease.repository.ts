@@ -111,4 +111,40 @@ export class LeaseRepository {
       previousHolder: row.previousHolder,
     };
   }
+
+  // Statements on the lease for transactions other modules own (removing, draining components): they join
+  // the caller's transaction, so that the lease row is always locked first and changed only here.
+
+  /** Locks the lease row: the first statement of every transaction that touches it and components. */
+  async lockIn(tx: LeaseTransaction): Promise<void> {
+    await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = ${ROLE}`;
+  }
+
+  /** A removed component's lease ends at once, so that a backup takes over at its next heartbeat. */
+  async endHeldBy(tx: LeaseTransaction, holder: string): Promise<void> {
+    await tx.$executeRaw`UPDATE leases SET expires_at_ms = 0 WHERE holder = ${holder}`;
+  }
+
+  /**
+   * Marks the lease row with a drained component (the mark a takeover waiting on the row's lock sees, when
+   * its snapshot misses the component's own mark); with `revoke`, ends its lease under a new epoch, so that
+   * a renewal that waited on the lock fails its re-check and any fenced write of the old epoch is refused.
+   * Whether a lease was revoked.
+   */
+  async markDrained(tx: LeaseTransaction, holder: string, revoke: boolean): Promise<boolean> {
+    const now = this.prisma.nowMsSql();
+    await tx.$executeRaw`UPDATE leases SET drained_holder = ${holder} WHERE role = ${ROLE}`;
+    if (!revoke) return false;
+    const revoked = await tx.$executeRaw`
+      UPDATE leases SET expires_at_ms = ${now}, epoch = ${nextEpochSql(this.prisma.kind)}
+      WHERE role = ${ROLE} AND holder = ${holder} AND expires_at_ms > ${now}`;
+    return revoked > 0;
+  }
+
+  async clearDrained(tx: LeaseTransaction, holder: string): Promise<void> {
+    await tx.$executeRaw`UPDATE leases SET drained_holder = NULL WHERE role = ${ROLE} AND drained_holder = ${holder}`;
+  }
 }
+
+/** The transaction another module's repository opened, which these statements join. */
+export type LeaseTransaction = Pick<Prisma.TransactionClient, '$executeRaw'>;

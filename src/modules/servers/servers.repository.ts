@@ -11,13 +11,8 @@ import {
 import type { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
 import type { LeaseRecord } from '../failover/lease';
-import {
-  LeaseColumns,
-  leaseFromColumns,
-  LEASE_COLUMNS_SQL,
-  LEASE_JOIN_SQL,
-  nextEpochSql,
-} from '../failover/lease-sql';
+import { LeaseColumns, leaseFromColumns, LEASE_COLUMNS_SQL, LEASE_JOIN_SQL } from '../failover/lease-sql';
+import { LeaseRepository } from '../failover/lease.repository';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
 
@@ -97,7 +92,10 @@ export interface RemovedComponent {
 /** Servers and their components. Heartbeat times come from the database's clock, never a node's. */
 @Injectable()
 export class ServersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly leases: LeaseRepository,
+  ) {}
 
   /** The database's current time, in milliseconds since the epoch. */
   databaseNowMs(): Promise<number> {
@@ -150,12 +148,11 @@ export class ServersRepository {
     return this.prisma.whileLocked(() =>
       this.prisma.client.$transaction(async (tx) => {
         // The lease row first, as every transaction that touches both (drains, the primary's fenced writes).
-        await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = 'service'`;
+        await this.leases.lockIn(tx);
         const deleted = await tx.$queryRaw<{ server_id: string; type: string }[]>`
         DELETE FROM components WHERE id = ${id} RETURNING server_id, type`;
         if (deleted.length === 0) return null;
-        // Removing the primary's component ends its lease, so that a backup takes over at its next heartbeat.
-        await tx.$executeRaw`UPDATE leases SET expires_at_ms = 0 WHERE holder = ${id}`;
+        await this.leases.endHeldBy(tx, id);
         const serverId = deleted[0].server_id;
         const server = await tx.server.findUniqueOrThrow({ where: { id: serverId }, select: { name: true } });
         const emptied = await tx.$executeRaw`
@@ -188,7 +185,7 @@ export class ServersRepository {
     const now = this.prisma.nowMsSql();
     return this.prisma.whileLocked(() =>
       this.prisma.client.$transaction(async (tx): Promise<DrainState | null> => {
-        await tx.$executeRaw`UPDATE leases SET holder = holder WHERE role = 'service'`;
+        await this.leases.lockIn(tx);
         const decision = decide(await this.findCluster(tx));
         const changed = change.drain
           ? await tx.$executeRaw`
@@ -204,20 +201,8 @@ export class ServersRepository {
         // Removed meanwhile (a removal does not wait for this lock when the component holds no lease).
         if (!row) return null;
         let leaseEnded = false;
-        if (change.drain) {
-          // The latest drain is the one a takeover waiting on this lock may not see in its snapshot.
-          await tx.$executeRaw`UPDATE leases SET drained_holder = ${id} WHERE role = 'service'`;
-          if (decision.endLease) {
-            // A new epoch revokes the lease outright: a renewal that read its clock before this commit and
-            // waited on the lock fails its re-check (its epoch is gone), and any fenced write is refused.
-            leaseEnded =
-              (await tx.$executeRaw`
-              UPDATE leases SET expires_at_ms = ${now}, epoch = ${nextEpochSql(this.prisma.kind)}
-              WHERE role = 'service' AND holder = ${id} AND expires_at_ms > ${now}`) > 0;
-          }
-        } else {
-          await tx.$executeRaw`UPDATE leases SET drained_holder = NULL WHERE role = 'service' AND drained_holder = ${id}`;
-        }
+        if (change.drain) leaseEnded = await this.leases.markDrained(tx, id, decision.endLease);
+        else await this.leases.clearDrained(tx, id);
         if (changed > 0) await tx.$executeRaw(insertEventSql(decision.event, null, now));
         return {
           changed: changed > 0,
