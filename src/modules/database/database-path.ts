@@ -53,6 +53,8 @@ export async function probeDatabasePath(
   };
   const a = new PgClient(options);
   const b = new PgClient(options);
+  // A connection lost mid-probe (a database outage) is an 'error' event: unheard, it would end the process.
+  for (const client of [a, b]) client.on('error', () => undefined);
   try {
     await Promise.all([a.connect(), b.connect()]);
     const path = { ...unknown };
