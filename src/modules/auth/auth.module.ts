@@ -7,6 +7,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { CsrfService } from './csrf.service';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { SessionMiddleware } from './session.middleware';
@@ -26,6 +27,7 @@ import { ViewLocalsMiddleware } from './view-locals.middleware';
     SessionsRepository,
     SessionsService,
     LoginThrottle,
+    LoginFailuresRepository,
     // Order matters: who you are first, then whether the form is genuine.
     { provide: APP_GUARD, useClass: AdminGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },

@@ -57,7 +57,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly servers: HeartbeatRepository,
+    private readonly heartbeats: HeartbeatRepository,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly verification: VerificationService,
     private readonly crypto: KeyCrypto,
@@ -75,7 +75,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
   async start(): Promise<void> {
     const settings = await this.clusterSettings.get();
     const sentAtMs = this.clock.now().getTime();
-    const databaseNowMs = await this.servers.databaseNowMs();
+    const databaseNowMs = await this.heartbeats.databaseNowMs();
     this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
     this.eligible = await this.verification.isEligible();
     if (!this.eligible) {
@@ -102,7 +102,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     try {
       this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
-      const { mine, databaseNowMs, drained } = await this.servers.reportPresence(
+      const { mine, databaseNowMs, drained } = await this.heartbeats.reportPresence(
         this.identity.instance.id,
         this.presence(settings),
       );
@@ -128,7 +128,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     const nowMs = this.clock.monotonicMs();
     if (nowMs - this.lastWebHeartbeatMs < WEB_HEARTBEAT_THROTTLE_MS) return;
     this.webHeartbeatInFlight = true;
-    this.servers
+    this.heartbeats
       .touchHeartbeat(id, this.identity.instance.id)
       .then((touched) => {
         this.lastWebHeartbeatMs = nowMs;
@@ -145,7 +145,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
 
   /** After the service loop stopped: a restart under the same name may register at once. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.servers
+    await this.heartbeats
       .leave(this.identity.instance.id)
       .catch((error: unknown) => this.logger.warn(`could not sign this process off: ${errorSummary(error)}`));
   }
@@ -175,7 +175,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     settings: ClusterSettings,
     atRuntime: boolean,
   ): Promise<InstanceConflict | null> {
-    const result = await this.servers.registerInstance(
+    const result = await this.heartbeats.registerInstance(
       {
         instance: this.identity.instance,
         serverName: this.config.serverName,

@@ -11,7 +11,7 @@ import { ApiCommon, ERROR_SCHEMA } from '../../common/openapi';
 import { COMPONENT_ADDED_SCHEMA, DRAIN_RESULT_SCHEMA } from './cluster-report.schema';
 import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { DrainComponentDto } from './dto/drain-component.dto';
-import { ComponentIdPipe } from '../../common/component-id.pipe';
+import { ComponentIdPipe } from './component-id.pipe';
 import { Actor } from '../auth/actor.decorator';
 import { ComponentsService } from './components.service';
 import { AddComponentDto } from './dto/add-component.dto';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Render, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ComponentIdPipe } from '../../common/component-id.pipe';
+import { ComponentIdPipe } from './component-id.pipe';
 import { validateForm } from '../../common/form-validation';
 import { Actor } from '../auth/actor.decorator';
 import { setFlash } from '../auth/session';
