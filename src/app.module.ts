@@ -14,7 +14,9 @@ import { HealthCheckerModule } from './modules/health-checker/health-checker.mod
 import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
 import { OpsModule } from './modules/ops/ops.module';
-import { ServersModule } from './modules/servers/servers.module';
+import { ClusterModule } from './modules/cluster/cluster.module';
+import { ComponentsModule } from './modules/components/components.module';
+import { OverviewModule } from './modules/overview/overview.module';
 import { ConfigurationModule } from './modules/configuration/configuration.module';
 import { VerificationModule } from './modules/verification/verification.module';
 
@@ -33,7 +35,9 @@ export class AppModule {
         ConfigurationModule,
         FailoverModule,
         AuthModule,
-        ServersModule,
+        ClusterModule,
+        OverviewModule,
+        ComponentsModule,
         HeartbeatModule,
         HealthCheckerModule,
         NotificationsModule,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { PrismaService } from '../../src/modules/database/prisma.service';
-import type { ClusterReport } from '../../src/modules/servers/cluster-report';
+import type { ClusterReport } from '../../src/modules/overview/cluster-report';
 import { serverIn, signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { LeaseWatcher } from '../support/lease-watcher';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClusterReport } from '../../src/modules/servers/cluster-report';
+import type { ClusterReport } from '../../src/modules/overview/cluster-report';
 import type { ComponentChecks } from '../../src/modules/verification/component-checks';
 import { signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';

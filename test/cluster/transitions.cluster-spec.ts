@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NodeKeys } from '../../src/modules/environment/node-keys';
 import type { PrismaService } from '../../src/modules/database/prisma.service';
-import type { ClusterReport } from '../../src/modules/servers/cluster-report';
+import type { ClusterReport } from '../../src/modules/overview/cluster-report';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';
 import { componentIn, saysPrimary, serverIn, signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';

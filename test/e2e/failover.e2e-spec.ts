@@ -5,7 +5,7 @@ import { Fence, LeaseLostError } from '../../src/modules/failover/lease';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
 import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
-import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { firstEpoch } from '../support/cluster-database';
 import { seedServer } from '../support/seed';
 import {
@@ -272,7 +272,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     await prisma.component.update({ where: { id: quiet.id }, data: { lastHeartbeatAtMs: 0n } });
     await tick();
     await tick();
-    const nowMs = await node.app.get(ServersRepository).databaseNowMs();
+    const nowMs = await node.app.get(ClusterRepository).databaseNowMs();
     await prisma.component.update({ where: { id: quiet.id }, data: { lastHeartbeatAtMs: BigInt(nowMs) } });
     await tick();
 

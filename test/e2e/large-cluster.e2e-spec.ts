@@ -3,7 +3,7 @@ import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
 import { WebhookDispatcher } from '../../src/modules/notifications/webhook-dispatcher';
-import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';
 import { API_KEY, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -23,7 +23,7 @@ async function seedMany(
   problems: { stale?: number[]; otherKeys?: number[] } = {},
 ): Promise<void> {
   const prisma = node.app.get(PrismaService).client;
-  const nowMs = await node.app.get(ServersRepository).databaseNowMs();
+  const nowMs = await node.app.get(ClusterRepository).databaseNowMs();
   const ours = new KeyCrypto(node.keys);
   const theirs = new KeyCrypto(randomKeys());
   const servers = [];

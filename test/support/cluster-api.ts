@@ -1,4 +1,4 @@
-import type { ClusterReport, ComponentReport, ServerReport } from '../../src/modules/servers/cluster-report';
+import type { ClusterReport, ComponentReport, ServerReport } from '../../src/modules/overview/cluster-report';
 import type { ClusterNode } from './node-process';
 
 /** The server of that name in a report; fails the test when it is missing. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ComponentType } from '../../src/modules/environment/app-config';
 import { NodeKeys } from '../../src/modules/environment/node-keys';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { ServersRepository } from '../../src/modules/servers/servers.repository';
+import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';
 import type { TestApp } from './test-app';
 
@@ -22,7 +22,7 @@ export async function seedServer(
   server: { name: string; os?: string; ipAddress?: string; keys: NodeKeys; components: SeededComponent[] },
 ): Promise<void> {
   const prisma = target.app.get(PrismaService).client;
-  const nowMs = await target.app.get(ServersRepository).databaseNowMs();
+  const nowMs = await target.app.get(ClusterRepository).databaseNowMs();
   const crypto = new KeyCrypto(server.keys);
   await prisma.server.create({
     data: {

@@ -1,7 +1,7 @@
 import { Prisma } from '../../generated/sqlite/client';
 import type { ClusterSettingsRecord } from './cluster-settings.repository';
 
-/** The settings' columns, for a statement that reads them beside other rows (see ServersRepository). */
+/** The settings' columns, for a statement that reads them beside other rows (see ClusterRepository). */
 export const SETTINGS_COLUMNS_SQL = Prisma.raw(
   'cs.load_balancing AS settings_load_balancing, cs.automatic_failover AS settings_automatic_failover, ' +
     'cs.heartbeat_frequency_seconds AS settings_heartbeat_frequency_seconds, ' +

@@ -89,7 +89,7 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   /**
    * An aggregate that gives the rows it runs over as one JSON text: an array of arrays of `expressions`
    * (a comma-separated list), '[]' or NULL when there are none. Reading many rows as one value skips Prisma's
-   * per-value conversion (see ServersRepository.findCluster). Numbers stay numbers; SQLite gives booleans
+   * per-value conversion (see ClusterRepository.findCluster). Numbers stay numbers; SQLite gives booleans
    * as 0 and 1.
    */
   jsonArrayAggSql(expressions: string): Prisma.Sql {

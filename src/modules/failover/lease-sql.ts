@@ -36,7 +36,7 @@ export function nextEpochSql(kind: DatabaseKind): Prisma.Sql {
     : Prisma.raw('epoch + 1');
 }
 
-/** The lease's columns, for a statement that reads the lease beside other rows (see ServersRepository). */
+/** The lease's columns, for a statement that reads the lease beside other rows (see ClusterRepository). */
 export const LEASE_COLUMNS_SQL = Prisma.raw(
   'l.holder AS lease_holder, l.epoch AS lease_epoch, l.expires_at_ms AS lease_expires_at_ms, ' +
     'l.acquired_at_ms AS lease_acquired_at_ms, l.previous_holder AS lease_previous_holder',

@@ -3,7 +3,7 @@ import { ConfigurationModule } from '../configuration/configuration.module';
 import { FailoverModule } from '../failover/failover.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { MetricsModule } from '../metrics/metrics.module';
-import { ServersModule } from '../servers/servers.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { VerificationModule } from '../verification/verification.module';
 import { HealthCheckerRepository } from './health-checker.repository';
 import { HealthCheckerService } from './health-checker.service';
@@ -15,7 +15,7 @@ import { HeartbeatScheduler } from './heartbeat-scheduler';
     FailoverModule,
     HeartbeatModule,
     MetricsModule,
-    ServersModule,
+    ClusterModule,
     VerificationModule,
   ],
   providers: [HealthCheckerService, HealthCheckerRepository, HeartbeatScheduler],

@@ -3,8 +3,8 @@ import { Test } from '@nestjs/testing';
 import { Clock } from '../../common/clock';
 import type { NewEvent } from '../events/event';
 import type { Fence } from '../failover/lease';
-import type { ComponentRecord } from '../servers/servers.repository';
-import { EvaluatedComponent, ServersService } from '../servers/servers.service';
+import type { ComponentRecord } from '../cluster/cluster.repository';
+import { EvaluatedComponent, ClusterService } from '../cluster/cluster.service';
 import type { ComponentChecks } from '../verification/component-checks';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
 import { MetricsService } from '../metrics/metrics.service';
@@ -69,7 +69,7 @@ describe('HealthCheckerService', () => {
         MetricsService,
         { provide: Clock, useValue: clock },
         {
-          provide: ServersService,
+          provide: ClusterService,
           useValue: {
             evaluate: async () => ({ nowMs: 1_000_000, settings: { staleTimeoutSeconds: 60 }, components }),
           },

@@ -5,7 +5,7 @@ import type { NewEvent } from '../events/event';
 import type { PrimaryChange } from '../failover/failover.service';
 import type { Fence } from '../failover/lease';
 import { MetricsService } from '../metrics/metrics.service';
-import { EvaluatedComponent, ServersService } from '../servers/servers.service';
+import { EvaluatedComponent, ClusterService } from '../cluster/cluster.service';
 import { WEB_STALE_AFTER_MS } from '../verification/component-checks';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
 
@@ -27,7 +27,7 @@ export class HealthCheckerService {
   private lastPrunedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly servers: ServersService,
+    private readonly servers: ClusterService,
     private readonly repository: HealthCheckerRepository,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,

@@ -15,7 +15,7 @@ import { APP_CONFIG } from '../environment/environment.tokens';
 import { NodeLifecycle } from '../environment/node-lifecycle';
 import { FailoverService } from '../failover/failover.service';
 import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
-import { ServersService } from '../servers/servers.service';
+import { ClusterService } from '../cluster/cluster.service';
 import { VerificationService } from '../verification/verification.service';
 import { HealthCheckerService } from './health-checker.service';
 
@@ -56,7 +56,7 @@ export class HeartbeatScheduler
     private readonly heartbeat: HeartbeatService,
     private readonly failover: FailoverService,
     private readonly healthChecker: HealthCheckerService,
-    private readonly servers: ServersService,
+    private readonly servers: ClusterService,
     private readonly verification: VerificationService,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,

@@ -3,7 +3,7 @@ import { errorSummary } from '../../common/error-summary';
 import { PrismaService } from '../database/prisma.service';
 import { FailoverService } from '../failover/failover.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { ServersService } from '../servers/servers.service';
+import { ClusterService } from '../cluster/cluster.service';
 import { withTimeout } from './with-timeout';
 
 /** A scrape must answer even when the database does not: it is how monitoring learns that it does not. */
@@ -17,7 +17,7 @@ export class MonitoringService {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly servers: ServersService,
+    private readonly servers: ClusterService,
     private readonly failover: FailoverService,
     private readonly prisma: PrismaService,
   ) {}

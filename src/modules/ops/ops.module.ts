@@ -1,7 +1,7 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { FailoverModule } from '../failover/failover.module';
 import { MetricsModule } from '../metrics/metrics.module';
-import { ServersModule } from '../servers/servers.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { ApiDocsController, ApiDocument } from './api-docs.controller';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
@@ -13,7 +13,7 @@ import { StoppingMiddleware } from './stopping.middleware';
 
 /** For load balancers and monitoring: /health (readiness), /health/live, /metrics, and the timing of every request. */
 @Module({
-  imports: [ServersModule, FailoverModule, MetricsModule],
+  imports: [ClusterModule, FailoverModule, MetricsModule],
   controllers: [HealthController, MetricsController, ApiDocsController],
   providers: [HealthRepository, HealthService, MonitoringService, ApiDocument],
 })

@@ -113,7 +113,7 @@ export function versionCheck(version: string, expected: string | null): VersionC
 
 /**
  * error: a key cannot be verified; warning: stale, or behind the newest version; ok otherwise.
- * (A stale primary with no live backup is an error too: ServersService adds that rule, as it knows the roles.)
+ * (A stale primary with no live backup is an error too: ClusterService adds that rule, as it knows the roles.)
  */
 export function componentStatus(checks: ComponentChecks): Status {
   if (checks.encryptionKey === 'decryption-failure' || checks.machineKey === 'decryption-failure')

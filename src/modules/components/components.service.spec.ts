@@ -3,9 +3,9 @@ import { NodeKeys } from '../environment/node-keys';
 import { KeyCrypto } from '../verification/key-crypto';
 import type { ComponentChecks } from '../verification/component-checks';
 import { ComponentsService } from './components.service';
-import type { ComponentRecord, ServerRecord } from './servers.repository';
-import { ServersRepository } from './servers.repository';
-import { EvaluatedComponent, Role, ServersService } from './servers.service';
+import type { ComponentRecord, ServerRecord } from '../cluster/cluster.repository';
+import { ComponentsRepository } from './components.repository';
+import { EvaluatedComponent, Role, ClusterService } from '../cluster/cluster.service';
 
 const ok: ComponentChecks = { heartbeat: 'ok', version: 'ok', encryptionKey: 'ok', machineKey: null };
 
@@ -51,9 +51,9 @@ describe('ComponentsService', () => {
           provide: KeyCrypto,
           useValue: new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2))),
         },
-        { provide: ServersRepository, useValue: {} },
+        { provide: ComponentsRepository, useValue: {} },
         {
-          provide: ServersService,
+          provide: ClusterService,
           useValue: { evaluate: async () => ({ settings: { heartbeatFrequencySeconds: 10 }, components }) },
         },
       ],

@@ -6,19 +6,15 @@ import type { ClusterSettings } from '../configuration/cluster-settings.service'
 import {
   ComponentChecks,
   componentStatus,
-  CLOCK_SKEW_WARNING_MS,
   heartbeatCheck,
   liveUntilMs,
   newestVersion,
   servingNodeLooksOdd,
   Status,
   versionCheck,
-  worstStatus,
 } from '../verification/component-checks';
 import { KeyCrypto } from '../verification/key-crypto';
-import { judgeDatabasePaths } from './database-path-check';
-import { ClusterOverview, ComponentReport } from './cluster-report';
-import { ClusterSnapshot, ComponentRecord, ServerRecord, ServersRepository } from './servers.repository';
+import { ClusterRepository, ClusterSnapshot, ComponentRecord, ServerRecord } from './cluster.repository';
 
 export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained';
 
@@ -48,10 +44,10 @@ export interface ClusterEvaluation {
  * checks, made with this node's own keys against the database's clock, and the service components' roles.
  */
 @Injectable()
-export class ServersService {
+export class ClusterService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly servers: ServersRepository,
+    private readonly servers: ClusterRepository,
     private readonly crypto: KeyCrypto,
   ) {}
 
@@ -119,61 +115,6 @@ export class ServersService {
     const evaluation = await this.evaluate();
     return evaluation.components.some((c) => c.role === 'backup');
   }
-
-  async overview(): Promise<ClusterOverview> {
-    const evaluation = await this.evaluate();
-    const { settings } = evaluation;
-    const byServer = new Map<string, EvaluatedComponent[]>();
-    for (const evaluated of evaluation.components) {
-      byServer.set(evaluated.server.id, [...(byServer.get(evaluated.server.id) ?? []), evaluated]);
-    }
-    const paths = judgeDatabasePaths(
-      evaluation.servers.map(
-        (server) => server.components.find((c) => c.databasePath !== null)?.databasePath ?? null,
-      ),
-    );
-    const servers = evaluation.servers.map((server, index) => {
-      const evaluated = byServer.get(server.id) ?? [];
-      const components = evaluated.map(toComponentReport);
-      const clockSkewMs = clockSkewOf(evaluated);
-      const skewed = clockSkewMs !== null && Math.abs(clockSkewMs) > CLOCK_SKEW_WARNING_MS;
-      const database = paths[index];
-      return {
-        name: server.name,
-        os: server.os,
-        ipAddress: server.ipAddress,
-        status: worstStatus([
-          ...components.map((component) => component.status),
-          skewed || database?.problem ? 'warning' : 'ok',
-        ]),
-        clockSkewMs,
-        database,
-        components,
-      };
-    });
-    const serversWithRole = (role: Role) => [
-      ...new Set(evaluation.components.filter((c) => c.role === role).map((c) => c.server.name)),
-    ];
-    return {
-      nowMs: evaluation.nowMs,
-      newestVersion: evaluation.newestVersion,
-      servingNodeLooksOdd: evaluation.servingNodeLooksOdd,
-      lease: evaluation.lease,
-      report: {
-        checkedBy: { server: this.config.serverName, version: this.config.version },
-        configuration: {
-          serverCount: servers.length,
-          loadBalancing: settings.loadBalancing,
-          automaticFailover: settings.automaticFailover,
-          heartbeatFrequencySeconds: settings.heartbeatFrequencySeconds,
-          staleTimeoutSeconds: settings.staleTimeoutSeconds,
-          primaryServer: serversWithRole('primary')[0] ?? null,
-          backupServers: serversWithRole('backup'),
-        },
-        servers,
-      },
-    };
-  }
 }
 
 /**
@@ -195,37 +136,4 @@ function roleOf(
   if (component.drainedAtMs !== null) return 'drained';
   if (component.eligible === false) return 'ineligible';
   return automaticFailover && live && !component.addedManually ? 'backup' : 'inactive';
-}
-
-/** The skew reported by the server's most recently seen process; null when none reported one. */
-function clockSkewOf(components: EvaluatedComponent[]): number | null {
-  let newest: ComponentRecord | null = null;
-  for (const { component } of components) {
-    if (component.clockSkewMs === null) continue;
-    if (!newest || (component.instanceSeenAtMs ?? 0) > (newest.instanceSeenAtMs ?? 0)) newest = component;
-  }
-  return newest?.clockSkewMs ?? null;
-}
-
-function toComponentReport(evaluated: EvaluatedComponent): ComponentReport {
-  const { component } = evaluated;
-  return {
-    id: component.id,
-    type: component.type,
-    role: evaluated.role,
-    version: component.version,
-    lastHeartbeatAt:
-      component.lastHeartbeatAtMs === null ? null : new Date(component.lastHeartbeatAtMs).toISOString(),
-    addedManually: component.addedManually,
-    status: evaluated.status,
-    checks: evaluated.checks,
-    drained:
-      component.drainedAtMs === null
-        ? null
-        : { by: component.drainedBy, at: new Date(component.drainedAtMs).toISOString() },
-    duplicateProcess: evaluated.duplicate && {
-      address: evaluated.duplicate.address,
-      lastSeenAt: new Date(evaluated.duplicate.lastSeenAtMs).toISOString(),
-    },
-  };
 }

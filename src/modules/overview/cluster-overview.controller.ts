@@ -5,12 +5,12 @@ import { ClusterSettingsService } from '../configuration/cluster-settings.servic
 import { clusterSummary, overviewPageModel, SERVERS_PER_PAGE, serversOnPage } from './overview-page.model';
 import { TIMELINE_MS } from './timeline.model';
 import { pageSelection } from './server-selection';
-import { ServersService } from './servers.service';
+import { OverviewService } from './overview.service';
 
 @Controller()
 export class ClusterOverviewController {
   constructor(
-    private readonly servers: ServersService,
+    private readonly overview: OverviewService,
     private readonly settings: ClusterSettingsService,
     private readonly events: EventsService,
   ) {}
@@ -22,7 +22,7 @@ export class ClusterOverviewController {
   @Get('administration')
   @Render('administration/index')
   async administration() {
-    const { report } = await this.servers.overview();
+    const { report } = await this.overview.overview();
     return {
       title: 'Administration',
       summary: clusterSummary(report.servers),
@@ -39,7 +39,7 @@ export class ClusterOverviewController {
   @Header('Cache-Control', 'private, no-cache')
   async clusterOverview(@Query() query: Record<string, unknown>) {
     const shown = pageSelection(query, SERVERS_PER_PAGE);
-    const overview = await this.servers.overview();
+    const overview = await this.overview.overview();
     // The shown components' last 24 hours and the newest events, in one statement.
     const ids = serversOnPage(overview.report.servers, shown).flatMap((server) =>
       server.components.map((component) => component.id),

@@ -1,4 +1,4 @@
-import { describeDatabasePath } from './database-path-check';
+import { describeDatabasePath } from '../cluster/database-path-check';
 import { describeDuration, plural, relativeTime } from '../../common/format';
 import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';

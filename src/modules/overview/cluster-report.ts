@@ -1,5 +1,5 @@
 import type { ComponentType } from '../environment/app-config';
-import type { DatabasePathReport } from './database-path-check';
+import type { DatabasePathReport } from '../cluster/database-path-check';
 import type { LeaseRecord } from '../failover/lease';
 import type { ComponentChecks, Status } from '../verification/component-checks';
 

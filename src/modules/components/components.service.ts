@@ -3,8 +3,8 @@ import { KeyCrypto } from '../verification/key-crypto';
 import { ComponentConflictError, ComponentNotFoundError, DrainRefusedError } from './components.errors';
 import type { AddComponentDto } from './dto/add-component.dto';
 import { describeDuration } from '../../common/format';
-import { DrainState, ServersRepository } from './servers.repository';
-import { ClusterEvaluation, EvaluatedComponent, Role, ServersService } from './servers.service';
+import { ComponentsRepository, DrainState } from './components.repository';
+import { ClusterEvaluation, EvaluatedComponent, Role, ClusterService } from '../cluster/cluster.service';
 
 export interface RemovalPreview {
   id: string;
@@ -43,8 +43,8 @@ export interface DrainOutcome {
 @Injectable()
 export class ComponentsService {
   constructor(
-    private readonly servers: ServersService,
-    private readonly repository: ServersRepository,
+    private readonly cluster: ClusterService,
+    private readonly repository: ComponentsRepository,
     private readonly crypto: KeyCrypto,
   ) {}
 
@@ -87,7 +87,7 @@ export class ComponentsService {
   }
 
   async previewRemoval(id: string): Promise<RemovalPreview> {
-    const evaluation = await this.servers.evaluate();
+    const evaluation = await this.cluster.evaluate();
     const target = evaluation.components.find((evaluated) => evaluated.component.id === id);
     if (!target) throw new ComponentNotFoundError(id);
     return {
@@ -104,7 +104,7 @@ export class ComponentsService {
   }
 
   async previewDrain(id: string): Promise<DrainPreview> {
-    return drainPreviewOf(id, await this.servers.evaluate());
+    return drainPreviewOf(id, await this.cluster.evaluate());
   }
 
   /**
@@ -117,7 +117,7 @@ export class ComponentsService {
   async drain(id: string, actor: string, confirmLastEligible: boolean): Promise<DrainOutcome> {
     let preview: DrainPreview | null = null;
     const state = await this.repository.setDrained(id, { drain: true, actor }, (snapshot) => {
-      const judged = drainPreviewOf(id, this.servers.judge(snapshot));
+      const judged = drainPreviewOf(id, this.cluster.judge(snapshot));
       preview = judged;
       if (judged.drained === null && judged.lastEligible && !confirmLastEligible) {
         throw new DrainRefusedError(
@@ -156,7 +156,7 @@ export class ComponentsService {
   async resume(id: string, actor: string): Promise<DrainOutcome> {
     let preview: DrainPreview | null = null;
     const state = await this.repository.setDrained(id, { drain: false }, (snapshot) => {
-      const judged = drainPreviewOf(id, this.servers.judge(snapshot));
+      const judged = drainPreviewOf(id, this.cluster.judge(snapshot));
       preview = judged;
       return {
         endLease: false,
@@ -173,7 +173,7 @@ export class ComponentsService {
     const judged = preview as DrainPreview | null;
     if (!judged || !state) throw new ComponentNotFoundError(id);
     // Its role now, as the overview shows it (backup; inactive while stale or with failover off; primary).
-    const after = await this.servers.evaluate();
+    const after = await this.cluster.evaluate();
     const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? judged.role;
     return this.outcome(
       { ...judged, role },

@@ -4,13 +4,13 @@ import { ApiCommon } from '../../common/openapi';
 import { CLUSTER_REPORT_SCHEMA } from './cluster-report.schema';
 import type { ClusterReportSelection } from './cluster-report';
 import { apiSelection, selectServers } from './server-selection';
-import { ServersService } from './servers.service';
+import { OverviewService } from './overview.service';
 
 @Controller('api/cluster')
 @ApiTags('cluster')
 @ApiCommon()
 export class ClusterApiController {
-  constructor(private readonly servers: ServersService) {}
+  constructor(private readonly overview: OverviewService) {}
 
   /**
    * Every server by name, or those the query asks for (`status`, `name`, `offset`, `limit`). Express adds a
@@ -32,7 +32,7 @@ export class ClusterApiController {
   })
   async cluster(@Query() query: Record<string, unknown>): Promise<ClusterReportSelection> {
     const selection = apiSelection(query);
-    const { report } = await this.servers.overview();
+    const { report } = await this.overview.overview();
     const { matched, servers } = selectServers(report.servers, selection, 'name');
     return {
       ...report,

@@ -5,9 +5,10 @@ import { APP_CONFIG } from '../environment/environment.tokens';
 import { NodeKeys } from '../environment/node-keys';
 import type { LeaseRecord } from '../failover/lease';
 import { KeyCrypto } from '../verification/key-crypto';
-import type { ComponentRecord, ServerRecord } from './servers.repository';
-import { ServersRepository } from './servers.repository';
-import { ServersService } from './servers.service';
+import type { ComponentRecord, ServerRecord } from './cluster.repository';
+import { ClusterRepository } from './cluster.repository';
+import { OverviewService } from '../overview/overview.service';
+import { ClusterService } from './cluster.service';
 
 const NOW = 1_800_000_000_000;
 const ours = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2)));
@@ -53,11 +54,13 @@ const server = (name: string, components: ComponentRecord[]): ServerRecord => ({
   components,
 });
 
-describe('ServersService', () => {
+describe('ClusterService', () => {
   let servers: ServerRecord[];
   let lease: LeaseRecord;
   let automaticFailover: boolean;
-  let sut: ServersService;
+  let sut: ClusterService;
+  /** The report the page and the API show, made from the same judgement. */
+  let overview: OverviewService;
 
   beforeAll(() => Logger.overrideLogger(false));
 
@@ -72,11 +75,12 @@ describe('ServersService', () => {
     };
     const module = await Test.createTestingModule({
       providers: [
-        ServersService,
+        ClusterService,
+        OverviewService,
         { provide: APP_CONFIG, useValue: { serverName: 'a', version: '1.0.0' } as AppConfig },
         { provide: KeyCrypto, useValue: ours },
         {
-          provide: ServersRepository,
+          provide: ClusterRepository,
           useValue: {
             findCluster: async () => ({
               servers,
@@ -96,7 +100,8 @@ describe('ServersService', () => {
         },
       ],
     }).compile();
-    sut = module.get(ServersService);
+    sut = module.get(ClusterService);
+    overview = module.get(OverviewService);
   });
 
   const roles = async () =>
@@ -134,8 +139,8 @@ describe('ServersService', () => {
       'b-service': 'drained',
       'c-service': 'drained',
     });
-    expect((await sut.overview()).report.configuration.backupServers).toEqual([]);
-    const [b] = (await sut.overview()).report.servers[1].components;
+    expect((await overview.overview()).report.configuration.backupServers).toEqual([]);
+    const [b] = (await overview.overview()).report.servers[1].components;
     expect(b.drained).toEqual({ by: 'admin', at: new Date(NOW - 60_000).toISOString() });
   });
 
@@ -177,7 +182,7 @@ describe('ServersService', () => {
       ]),
       server('c', [component('c-service', 'service', 0, { clockSkewMs: 6_000 })]),
     ];
-    const { report } = await sut.overview();
+    const { report } = await overview.overview();
     const b = report.servers.find((s) => s.name === 'b')!;
     expect(b.status).toBe('error');
     expect(b.components[0].duplicateProcess).toEqual({

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module';
+import { ConfigurationModule } from '../configuration/configuration.module';
+import { EventsModule } from '../events/events.module';
+import { ClusterApiController } from './cluster-api.controller';
+import { ClusterOverviewController } from './cluster-overview.controller';
+import { OverviewService } from './overview.service';
+
+/** The Cluster Overview page and GET /api/cluster: the read side. */
+@Module({
+  imports: [ClusterModule, ConfigurationModule, EventsModule],
+  controllers: [ClusterOverviewController, ClusterApiController],
+  providers: [OverviewService],
+})
+export class OverviewModule {}
