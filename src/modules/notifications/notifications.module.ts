@@ -5,6 +5,7 @@ import { VerificationModule } from '../verification/verification.module';
 import { NotificationsController } from './notifications.controller';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhooksApiController } from './webhooks-api.controller';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
@@ -12,6 +13,6 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [FailoverModule, MetricsModule, VerificationModule],
   controllers: [NotificationsController, WebhooksApiController],
-  providers: [WebhooksRepository, WebhooksService, WebhookDispatcher],
+  providers: [WebhooksRepository, WebhookDeliveriesRepository, WebhooksService, WebhookDispatcher],
 })
 export class NotificationsModule {}

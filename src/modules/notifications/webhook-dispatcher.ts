@@ -10,7 +10,7 @@ import { Fence, LeaseLostError } from '../failover/lease';
 import { MetricsService } from '../metrics/metrics.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { DELIVERY_TIMEOUT_MS, retryDelayMs, signature } from './webhook-rules';
-import { AttemptResult, DueDelivery, WebhooksRepository } from './webhooks.repository';
+import { AttemptResult, DueDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
 const INTERVAL = 'webhook-dispatch';
 /**
@@ -46,7 +46,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: WebhooksRepository,
+    private readonly repository: WebhookDeliveriesRepository,
     private readonly failover: FailoverService,
     private readonly crypto: KeyCrypto,
     private readonly metrics: MetricsService,
