@@ -16,7 +16,9 @@ import {
 import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterRepository, ClusterSnapshot, ComponentRecord, ServerRecord } from './cluster.repository';
 
-export type Role = 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained';
+/** A service component's role (web components have none); the one list the report and its schema use. */
+export const ROLES = ['primary', 'backup', 'inactive', 'ineligible', 'drained'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface EvaluatedComponent {
   server: ServerRecord;

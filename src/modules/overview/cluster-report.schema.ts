@@ -1,3 +1,4 @@
+import { ROLES } from '../cluster/cluster.service';
 import type { SchemaObject } from '@nestjs/swagger';
 
 /** GET /api/cluster's answer, for the OpenAPI document (cluster-report.ts holds the types). */
@@ -25,7 +26,7 @@ const COMPONENT: SchemaObject = {
     type: { type: 'string', enum: ['web', 'service'] },
     role: {
       type: 'string',
-      enum: ['primary', 'backup', 'inactive', 'ineligible', 'drained'],
+      enum: [...ROLES],
       nullable: true,
     },
     version: { type: 'string' },
@@ -142,7 +143,7 @@ export const DRAIN_RESULT_SCHEMA: SchemaObject = {
     serverName: { type: 'string' },
     changed: { type: 'boolean', description: 'False when it was already in the state asked for' },
     drained: DRAINED,
-    role: { type: 'string', enum: ['primary', 'backup', 'inactive', 'ineligible', 'drained'] },
+    role: { type: 'string', enum: [...ROLES] },
     message: { type: 'string', description: 'What happens now, in words' },
   },
 };

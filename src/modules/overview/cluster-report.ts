@@ -1,3 +1,4 @@
+import type { Role } from '../cluster/cluster.service';
 import type { ComponentType } from '../environment/app-config';
 import type { DatabasePathReport } from '../cluster/database-path-check';
 import type { LeaseRecord } from '../failover/lease';
@@ -45,7 +46,7 @@ export interface ServerReport {
 export interface ComponentReport {
   id: string;
   type: ComponentType;
-  role: 'primary' | 'backup' | 'inactive' | 'ineligible' | 'drained' | null;
+  role: Role | null;
   version: string;
   lastHeartbeatAt: string | null;
   addedManually: boolean;
