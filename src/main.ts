@@ -84,7 +84,8 @@ async function bootstrap({ config, resolved }: { config: AppConfig; resolved: Re
 /**
  * SIGTERM (a supervisor, a rolling restart): /health answers 503 "stopping" at once while the node goes on
  * serving for the grace period, so that load balancers take it out of rotation before it stops accepting;
- * then it stops accepting, finishes the requests in flight, hands the primary lease over and exits.
+ * its service component hands the primary role to a backup at once. Then it stops accepting, finishes the
+ * requests in flight and exits.
  * SIGINT (Ctrl-C at a terminal) skips the grace period; a second signal cuts the grace period short.
  */
 function stopOnSignals(app: NestExpressApplication, graceMs: number, logger: Logger): void {
@@ -104,7 +105,12 @@ function stopOnSignals(app: NestExpressApplication, graceMs: number, logger: Log
         setTimeout(resolve, wait).unref();
       });
     }
-    await app.close();
+    try {
+      await app.close();
+    } catch (error) {
+      logger.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (received) => void stop(received));
