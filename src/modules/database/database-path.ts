@@ -86,7 +86,8 @@ export async function probeDatabasePath(
     if (!path.replica) {
       path.timeline = await one<{ timeline: string }>(
         a,
-        `SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint::text AS timeline`,
+        // The timeline as migration 0007's floor computes it (timeline × 10^9).
+        'SELECT (cluster_timeline_floor() / 1000000000)::text AS timeline',
       )
         .then((row) => Number(row.timeline))
         .catch(() => null);

@@ -28,8 +28,8 @@ const COUNT_STATEMENTS = [{ emit: 'event' as const, level: 'query' as const }];
 
 /**
  * The Prisma client for the configured database kind. The two generated clients have the same model API;
- * the SQLite one's type stands for both. Only repositories use this; the one piece of SQL
- * that differs between the kinds, "now" by the database's clock, is nowMsSql().
+ * the SQLite one's type stands for both. SQL that differs between the kinds is written here (nowMsSql,
+ * jsonArrayAggSql, bounded) or beside the statement that needs it (nextEpochSql in failover/).
  */
 @Injectable()
 export class PrismaService implements OnModuleInit, OnApplicationShutdown {
