@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiCommon } from '../../common/openapi';
 import { CLUSTER_REPORT_SCHEMA } from './cluster-report.schema';
 import type { ClusterReportSelection } from './cluster-report';
-import { apiSelection, selectServers } from './server-selection';
+import { ApiSelectionPipe, selectServers, ServerSelection } from './server-selection';
 import { OverviewService } from './overview.service';
 
 @Controller('api/cluster')
@@ -30,8 +30,7 @@ export class ClusterApiController {
     description: 'Every server by name, or the selection asked for (ETag; 304 when unchanged)',
     schema: CLUSTER_REPORT_SCHEMA,
   })
-  async cluster(@Query() query: Record<string, unknown>): Promise<ClusterReportSelection> {
-    const selection = apiSelection(query);
+  async cluster(@Query(ApiSelectionPipe) selection: ServerSelection): Promise<ClusterReportSelection> {
     const { report } = await this.overview.overview();
     const { matched, servers } = selectServers(report.servers, selection, 'name');
     return {

@@ -1,18 +1,14 @@
 import { Controller, Get, Header, Query, Redirect, Render } from '@nestjs/common';
-import { eventRows } from '../events/events-page.model';
-import { EventsService } from '../events/events.service';
-import { ClusterSettingsService } from '../configuration/cluster-settings.service';
-import { clusterSummary, overviewPageModel, SERVERS_PER_PAGE, serversOnPage } from './overview-page.model';
-import { TIMELINE_MS } from './timeline.model';
-import { pageSelection } from './server-selection';
+import { clusterSummary } from './overview-page.model';
+import { OverviewPageService } from './overview-page.service';
+import { PageRequest, PageSelectionPipe } from './server-selection';
 import { OverviewService } from './overview.service';
 
 @Controller()
 export class ClusterOverviewController {
   constructor(
     private readonly overview: OverviewService,
-    private readonly settings: ClusterSettingsService,
-    private readonly events: EventsService,
+    private readonly overviewPage: OverviewPageService,
   ) {}
 
   @Get()
@@ -37,23 +33,7 @@ export class ClusterOverviewController {
   @Get('administration/cluster')
   @Render('administration/cluster/index')
   @Header('Cache-Control', 'private, no-cache')
-  async clusterOverview(@Query() query: Record<string, unknown>) {
-    const shown = pageSelection(query, SERVERS_PER_PAGE);
-    const overview = await this.overview.overview();
-    // The shown components' last 24 hours and the newest events, in one statement.
-    const ids = serversOnPage(overview.report.servers, shown).flatMap((server) =>
-      server.components.map((component) => component.id),
-    );
-    const events = await this.events.forOverview(5, ids, overview.nowMs - TIMELINE_MS);
-    const warnings = this.settings.warnings(overview.report.configuration);
-    return {
-      title: 'Cluster Overview',
-      ...overviewPageModel(overview, {
-        warnings,
-        recentEvents: eventRows(events.recent, overview.nowMs),
-        shown,
-        history: events.history,
-      }),
-    };
+  async clusterOverview(@Query(PageSelectionPipe) shown: PageRequest) {
+    return { title: 'Cluster Overview', ...(await this.overviewPage.page(shown)) };
   }
 }

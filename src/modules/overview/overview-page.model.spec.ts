@@ -1,5 +1,5 @@
 import type { ClusterOverview, ComponentReport, ServerReport } from './cluster-report';
-import { clusterSummary, overviewPageModel } from './overview-page.model';
+import { clusterSummary, overviewPageModel, pageListing } from './overview-page.model';
 import { ALL_SERVERS } from './server-selection';
 import { componentModel } from './server-row.model';
 
@@ -59,7 +59,7 @@ const pageOf = (model: ClusterOverview) =>
   overviewPageModel(model, {
     warnings: [],
     recentEvents: [],
-    shown: { selection: ALL_SERVERS, status: 'all', page: 1 },
+    page: pageListing(model.report.servers, { selection: ALL_SERVERS, status: 'all', page: 1 }),
     history: [],
   });
 

@@ -3,12 +3,10 @@ import { describeDuration, plural } from '../../common/format';
 import type { Status } from '../verification/component-checks';
 import type { ClusterOverview, ServerReport } from './cluster-report';
 import type { ClusterEvent } from '../events/event';
-import { PageStatusFilter, selectServers, ServerSelection } from './server-selection';
+import { PageRequest, PageStatusFilter, selectServers, SERVERS_PER_PAGE } from './server-selection';
 import { timelineModel } from './timeline.model';
 import { Badge, BADGES, clockModel, componentModel } from './server-row.model';
 
-/** Servers on one page of the overview; the rest are a click away, and a page stays small at any size. */
-export const SERVERS_PER_PAGE = 50;
 /** Below this many servers the filter form is left out: the whole cluster fits on the screen. */
 const FILTER_FROM_SERVERS = 10;
 
@@ -19,13 +17,6 @@ const STATUS_FILTER_LABELS: Record<PageStatusFilter, string> = {
   warning: 'Warnings',
   ok: 'OK',
 };
-
-/** What the page was asked to show (see pageSelection). */
-export interface PageRequest {
-  selection: ServerSelection;
-  status: PageStatusFilter;
-  page: number;
-}
 
 /** Display-ready values for the overview's templates: templates only show what is prepared here. */
 export function clusterSummary(servers: ServerReport[]): { text: string; badge: Badge } {
@@ -39,18 +30,13 @@ export function clusterSummary(servers: ServerReport[]): { text: string; badge: 
   return { text: parts.join(', '), badge: BADGES[level] };
 }
 
-/** The servers the page shows for this request (to read their timelines' events before rendering). */
-export function serversOnPage(all: ServerReport[], shown: PageRequest): ServerReport[] {
-  return listingModel(all, shown).servers;
-}
-
 export function overviewPageModel(
   overview: ClusterOverview,
-  extras: { warnings: string[]; recentEvents: unknown[]; shown: PageRequest; history: ClusterEvent[] },
+  extras: { warnings: string[]; recentEvents: unknown[]; page: PageListing; history: ClusterEvent[] },
 ) {
   const { report, nowMs } = overview;
   const configuration = report.configuration;
-  const { listing, servers } = listingModel(report.servers, extras.shown);
+  const { listing, servers } = extras.page;
   return {
     checkedBy: report.checkedBy,
     servingNodeLooksOdd: overview.servingNodeLooksOdd,
@@ -103,7 +89,7 @@ export function overviewPageModel(
  * "Showing 51–100 of 1,000 servers", the pager's links (keeping the filter), the filter form's values. A page
  * number past the end shows the last page.
  */
-function listingModel(all: ServerReport[], shown: PageRequest) {
+export function pageListing(all: ServerReport[], shown: PageRequest) {
   const { selection } = shown;
   const perPage = selection.limit ?? SERVERS_PER_PAGE;
   const matched = selectServers(all, { ...selection, offset: 0, limit: 0 }, 'name').matched;
@@ -160,6 +146,9 @@ function listingModel(all: ServerReport[], shown: PageRequest) {
     },
   };
 }
+
+/** The servers one request of the page shows, with what the page says about the rest. */
+export type PageListing = ReturnType<typeof pageListing>;
 
 /** "a, b, c": at most BACKUPS_NAMED names, then "and 290 more" (the API lists them all). */
 const BACKUPS_NAMED = 10;

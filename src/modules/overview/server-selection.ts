@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { controlCharacterProblem } from '../../common/text-rules';
 import type { Status } from '../verification/component-checks';
 import type { ServerReport } from './cluster-report';
@@ -46,6 +46,29 @@ export function selectServers(
 type Query = Record<string, unknown>;
 
 /**
+ * `@Query(ApiSelectionPipe)`: the API's query as a ServerSelection. A pipe rather than a DTO under the global
+ * ValidationPipe, which refuses parameters it does not know: this query ignores them, as documented.
+ */
+@Injectable()
+export class ApiSelectionPipe implements PipeTransform<unknown, ServerSelection> {
+  transform(query: unknown): ServerSelection {
+    return apiSelection(asQuery(query));
+  }
+}
+
+/** `@Query(PageSelectionPipe)`: the overview page's query as a PageRequest (50 servers a page). */
+@Injectable()
+export class PageSelectionPipe implements PipeTransform<unknown, PageRequest> {
+  transform(query: unknown): PageRequest {
+    return pageSelection(asQuery(query), SERVERS_PER_PAGE);
+  }
+}
+
+function asQuery(query: unknown): Query {
+  return typeof query === 'object' && query !== null ? (query as Query) : {};
+}
+
+/**
  * GET /api/cluster's query: `status` (ok, warning, error, or several separated by commas), `name` (part of
  * a server name), `offset` and `limit`. Anything else in the query is ignored. Throws a 400 naming the
  * parameter for a value it cannot use.
@@ -65,10 +88,17 @@ export function apiSelection(query: Query): ServerSelection {
 export type PageStatusFilter = 'all' | 'problem' | Status;
 export const PAGE_STATUS_FILTERS: readonly PageStatusFilter[] = ['all', 'problem', 'error', 'warning', 'ok'];
 
-export function pageSelection(
-  query: Query,
-  perPage: number,
-): { selection: ServerSelection; status: PageStatusFilter; page: number } {
+/** What the overview page was asked to show. */
+export interface PageRequest {
+  selection: ServerSelection;
+  status: PageStatusFilter;
+  page: number;
+}
+
+/** Servers on one page of the overview; the rest are a click away, and a page stays small at any size. */
+export const SERVERS_PER_PAGE = 50;
+
+export function pageSelection(query: Query, perPage: number): PageRequest {
   const given = single(query, 'status') ?? 'all';
   if (!(PAGE_STATUS_FILTERS as readonly string[]).includes(given)) {
     throw new BadRequestException(
