@@ -11,6 +11,7 @@ import { DatabaseModule } from './modules/database/database.module';
 import { EventsModule } from './modules/events/events.module';
 import { FailoverModule } from './modules/failover/failover.module';
 import { HealthCheckerModule } from './modules/health-checker/health-checker.module';
+import { NodeLoopModule } from './modules/node-loop/node-loop.module';
 import { HeartbeatModule } from './modules/heartbeat/heartbeat.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
 import { OpsModule } from './modules/ops/ops.module';
@@ -40,6 +41,7 @@ export class AppModule {
         ComponentsModule,
         HeartbeatModule,
         HealthCheckerModule,
+        NodeLoopModule,
         NotificationsModule,
         OpsModule,
       ],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterReport } from '../../src/modules/overview/cluster-report';
-import type { ComponentChecks } from '../../src/modules/verification/component-checks';
+import type { ComponentChecks } from '../../src/modules/cluster/component-rules';
 import { signedInPage } from '../support/cluster-api';
 import { openDatabase, useFastHeartbeats } from '../support/cluster-database';
 import { ClusterNode, eventually } from '../support/node-process';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import {
   ADMIN_PASSWORD,
   API_KEY,

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { seedServer } from '../support/seed';
 import { API_KEY, csrfTokenIn, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { seedServer } from '../support/seed';
 import { API_KEY, csrfTokenIn, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';

@@ -4,7 +4,7 @@ import { PrismaService } from '../../src/modules/database/prisma.service';
 import { Fence, LeaseLostError } from '../../src/modules/failover/lease';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
 import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { firstEpoch } from '../support/cluster-database';
 import { seedServer } from '../support/seed';

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { NodeLifecycle } from '../../src/modules/environment/node-lifecycle';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { eventually } from '../support/node-process';
 import { API_KEY, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';

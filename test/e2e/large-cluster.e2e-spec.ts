@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { WebhookDispatcher } from '../../src/modules/notifications/webhook-dispatcher';
 import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { KeyCrypto } from '../../src/modules/verification/key-crypto';

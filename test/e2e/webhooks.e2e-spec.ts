@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { FailoverService } from '../../src/modules/failover/failover.service';
-import { HeartbeatScheduler } from '../../src/modules/health-checker/heartbeat-scheduler';
+import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { WebhookDispatcher } from '../../src/modules/notifications/webhook-dispatcher';
 import { API_KEY, csrfTokenIn, randomKeys, signedInAgent, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';

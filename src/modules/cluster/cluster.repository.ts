@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ComponentType } from '../environment/app-config';
-import type { ClusterSettingsRecord } from '../configuration/cluster-settings.repository';
+import type { ClusterSettings } from '../configuration/settings-rules';
 import {
   SettingsColumns,
   settingsFromColumns,
@@ -162,7 +162,7 @@ export interface ClusterSnapshot {
   nowMs: number;
   /** When the nodes could use the database again after the last outage (see OutageRepository). */
   databaseBackAtMs: number | null;
-  settings: ClusterSettingsRecord;
+  settings: ClusterSettings;
   lease: LeaseRecord;
   servers: ServerRecord[];
 }

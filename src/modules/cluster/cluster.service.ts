@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import type { LeaseRecord } from '../failover/lease';
-import type { ClusterSettings } from '../configuration/cluster-settings.service';
+import type { ClusterSettings } from '../configuration/settings-rules';
 import {
   ComponentChecks,
   componentStatus,
@@ -12,7 +12,7 @@ import {
   servingNodeLooksOdd,
   Status,
   versionCheck,
-} from '../verification/component-checks';
+} from './component-rules';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ClusterRepository, ClusterSnapshot, ComponentRecord, ServerRecord } from './cluster.repository';
 
@@ -49,12 +49,12 @@ export interface ClusterEvaluation {
 export class ClusterService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly servers: ClusterRepository,
+    private readonly repository: ClusterRepository,
     private readonly crypto: KeyCrypto,
   ) {}
 
   async evaluate(): Promise<ClusterEvaluation> {
-    return this.judge(await this.servers.findCluster());
+    return this.judge(await this.repository.findCluster());
   }
 
   /** The same judgement of a snapshot read elsewhere (inside a transaction that acts on it). */

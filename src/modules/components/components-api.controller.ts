@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiCommon, ERROR_SCHEMA } from '../../common/openapi';
-import { COMPONENT_ADDED_SCHEMA, DRAIN_RESULT_SCHEMA } from '../overview/cluster-report.schema';
+import { COMPONENT_ADDED_SCHEMA, DRAIN_RESULT_SCHEMA } from './components-api.schema';
 import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { DrainComponentDto } from './dto/drain-component.dto';
 import { ComponentIdPipe } from './component-id.pipe';

@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { NodeKeys } from '../environment/node-keys';
 import { KeyCrypto } from '../verification/key-crypto';
-import type { ComponentChecks } from '../verification/component-checks';
+import type { ComponentChecks } from '../cluster/component-rules';
 import { ComponentsService } from './components.service';
 import type { ComponentRecord, ServerRecord } from '../cluster/cluster.repository';
 import { ComponentsRepository } from './components.repository';

@@ -1,6 +1,7 @@
 import { describeDuration } from '../../common/format';
 import { ClusterEvaluation, EvaluatedComponent, Role } from '../cluster/cluster.service';
 import { ComponentNotFoundError, DrainRefusedError } from './components.errors';
+import { DrainedPrimaryLease, drainedPrimaryLease } from '../cluster/drained-primary';
 
 /** What removing or draining a component means in the cluster as it was judged, in plain words. */
 
@@ -48,9 +49,11 @@ export function drainPreviewOf(id: string, evaluation: ClusterEvaluation): Drain
     );
   }
   const candidates = otherCandidates(target, evaluation.components);
-  // Ending the lease is only safe when a backup will take it: role "backup" means live, eligible,
-  // undrained, with automatic failover on.
-  const handsOver = target.role === 'primary' && candidates.some((candidate) => candidate.role === 'backup');
+  const lease = drainedPrimaryLease(
+    evaluation.settings.automaticFailover,
+    candidates.some((candidate) => candidate.role === 'backup'),
+  );
+  const handsOver = target.role === 'primary' && lease === 'hands-over';
   const { drainedAtMs, drainedBy } = target.component;
   return {
     id,
@@ -59,7 +62,7 @@ export function drainPreviewOf(id: string, evaluation: ClusterEvaluation): Drain
     drained: drainedAtMs === null ? null : { by: drainedBy, atMs: drainedAtMs },
     lastEligible: candidates.length === 0 && drainedAtMs === null,
     handsOver,
-    consequences: drainConsequences(target, candidates, handsOver, evaluation.settings.automaticFailover),
+    consequences: drainConsequences(target, candidates, lease),
   };
 }
 
@@ -79,19 +82,20 @@ function otherCandidates(target: EvaluatedComponent, all: EvaluatedComponent[]):
 function drainConsequences(
   target: EvaluatedComponent,
   candidates: EvaluatedComponent[],
-  handsOver: boolean,
-  automaticFailover: boolean,
+  lease: DrainedPrimaryLease,
 ): string[] {
   if (target.component.drainedAtMs !== null)
     return ['It is drained already: draining it again changes nothing. Resume it from the overview.'];
   const said = ['It keeps running and sending heartbeats, but never becomes primary until it is resumed.'];
   if (target.role === 'primary') {
     said.push(
-      handsOver
-        ? 'It is the primary: its lease ends now, and a backup takes over at its next heartbeat.'
-        : !automaticFailover
-          ? 'It is the primary and keeps the lease: automatic failover is disabled, so nothing takes over from it.'
-          : 'It is the primary and keeps the lease, because no live eligible backup can take over; it hands over as soon as one runs.',
+      {
+        'hands-over': 'It is the primary: its lease ends now, and a backup takes over at its next heartbeat.',
+        'keeps-failover-disabled':
+          'It is the primary and keeps the lease: automatic failover is disabled, so nothing takes over from it.',
+        'keeps-no-backup':
+          'It is the primary and keeps the lease, because no live eligible backup can take over; it hands over as soon as one runs.',
+      }[lease],
     );
   }
   if (candidates.length === 0) {

@@ -2,7 +2,8 @@ import { ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiCommon, ERROR_SCHEMA } from '../../common/openapi';
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { Actor } from '../auth/actor.decorator';
-import { ClusterSettings, ClusterSettingsService } from './cluster-settings.service';
+import { ClusterSettingsService } from './cluster-settings.service';
+import type { ClusterSettings } from './settings-rules';
 import { UpdateSettingsDto } from './dto/update-settings.dto';
 
 /** The settings as GET and PUT answer them, for the OpenAPI document. */

@@ -2,20 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
-import type { StaleRule } from '../verification/component-checks';
-import type { SettingsValues } from './settings-rules';
-
-export interface ClusterSettingsRecord extends SettingsValues, StaleRule {
-  /** grows with every change; a save names the revision it was based on */
-  revision: number;
-}
+import type { ClusterSettings, SettingsValues } from './settings-rules';
 
 @Injectable()
 export class ClusterSettingsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** The single settings row; the first migration inserts it. */
-  async findSettings(): Promise<ClusterSettingsRecord> {
+  async findSettings(): Promise<ClusterSettings> {
     const row = await this.prisma.client.clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
     return {
       loadBalancing: row.loadBalancing,

@@ -1,13 +1,14 @@
 import { Test } from '@nestjs/testing';
 import type { NewEvent } from '../events/event';
-import { ClusterSettingsRecord, ClusterSettingsRepository } from './cluster-settings.repository';
+import { ClusterSettingsRepository } from './cluster-settings.repository';
+import type { ClusterSettings } from './settings-rules';
 import { ClusterSettingsService } from './cluster-settings.service';
 import { SettingsConflictError, SettingsInvalidError } from './settings.errors';
 import type { SettingsValues } from './settings-rules';
 
 /** The settings row: saves only on the revision it holds, as the conditional UPDATE does. */
 class FakeSettingsRow {
-  row: ClusterSettingsRecord = {
+  row: ClusterSettings = {
     loadBalancing: false,
     automaticFailover: true,
     heartbeatFrequencySeconds: 10,

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { NewEvent } from '../events/event';
-import { ClusterSettingsRecord, ClusterSettingsRepository } from './cluster-settings.repository';
+import { ClusterSettingsRepository } from './cluster-settings.repository';
 import { SettingsConflictError, SettingsInvalidError } from './settings.errors';
-import { describeChanges, settingsErrors, settingsWarnings, SettingsValues } from './settings-rules';
-
-export type ClusterSettings = ClusterSettingsRecord;
+import {
+  ClusterSettings,
+  describeChanges,
+  settingsErrors,
+  settingsWarnings,
+  SettingsValues,
+} from './settings-rules';
 
 export interface SettingsChange {
   values: Partial<SettingsValues>;

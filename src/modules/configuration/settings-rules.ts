@@ -1,9 +1,16 @@
+import type { StaleRule } from '../cluster/component-rules';
 /** The cluster-wide settings and the rules they obey (product.md). */
 export interface SettingsValues {
   loadBalancing: boolean;
   automaticFailover: boolean;
   heartbeatFrequencySeconds: number;
   staleTimeoutSeconds: number;
+}
+
+/** The cluster's settings as stored: the values, the rule for heartbeats written before a change, the revision. */
+export interface ClusterSettings extends SettingsValues, StaleRule {
+  /** grows with every change; a save names the revision it was based on */
+  revision: number;
 }
 
 export type SettingsField = keyof SettingsValues;

@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/sqlite/client';
-import type { ClusterSettingsRecord } from './cluster-settings.repository';
+import type { ClusterSettings } from './settings-rules';
 
 /** The settings' columns, for a statement that reads them beside other rows (see ClusterRepository). */
 export const SETTINGS_COLUMNS_SQL = Prisma.raw(
@@ -23,7 +23,7 @@ export interface SettingsColumns {
   settings_previous_stale_timeout_seconds: number | bigint | null;
 }
 
-export function settingsFromColumns(row: SettingsColumns): ClusterSettingsRecord {
+export function settingsFromColumns(row: SettingsColumns): ClusterSettings {
   return {
     loadBalancing: Boolean(Number(row.settings_load_balancing)),
     automaticFailover: Boolean(Number(row.settings_automatic_failover)),

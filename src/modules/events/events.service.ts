@@ -15,8 +15,10 @@ export interface EventsPage {
 }
 
 /**
- * The cluster's history, read side. Events are written in the same transaction as what they record (by the
- * settings and servers repositories, and by the primary's fenced health check), through insertEventSql.
+ * The cluster's history, read side. Events are written through insertEventSql in the same transaction as
+ * what they record, by the repositories that make the change: the settings, the components and the webhooks
+ * (an administrator's action), the outages (the first node that can write again), and the primary's fenced
+ * health check (every transition it observes, primary changes included).
  */
 @Injectable()
 export class EventsService {

@@ -1,23 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ConfigurationModule } from '../configuration/configuration.module';
-import { FailoverModule } from '../failover/failover.module';
-import { HeartbeatModule } from '../heartbeat/heartbeat.module';
-import { MetricsModule } from '../metrics/metrics.module';
 import { ClusterModule } from '../cluster/cluster.module';
-import { VerificationModule } from '../verification/verification.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { HealthCheckerRepository } from './health-checker.repository';
 import { HealthCheckerService } from './health-checker.service';
-import { HeartbeatScheduler } from './heartbeat-scheduler';
 
+/** The primary's health check: judge every component, and write the transitions with their events. */
 @Module({
-  imports: [
-    ConfigurationModule,
-    FailoverModule,
-    HeartbeatModule,
-    MetricsModule,
-    ClusterModule,
-    VerificationModule,
-  ],
-  providers: [HealthCheckerService, HealthCheckerRepository, HeartbeatScheduler],
+  imports: [ClusterModule, MetricsModule],
+  providers: [HealthCheckerService, HealthCheckerRepository],
+  exports: [HealthCheckerService],
 })
 export class HealthCheckerModule {}

@@ -5,7 +5,7 @@ import type { NewEvent } from '../events/event';
 import type { Fence } from '../failover/lease';
 import type { ComponentRecord } from '../cluster/cluster.repository';
 import { EvaluatedComponent, ClusterService } from '../cluster/cluster.service';
-import type { ComponentChecks } from '../verification/component-checks';
+import type { ComponentChecks } from '../cluster/component-rules';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
 import { MetricsService } from '../metrics/metrics.service';
 import { HealthCheckerService } from './health-checker.service';

@@ -6,7 +6,7 @@ import type { PrimaryChange } from '../failover/failover.service';
 import type { Fence } from '../failover/lease';
 import { MetricsService } from '../metrics/metrics.service';
 import { EvaluatedComponent, ClusterService } from '../cluster/cluster.service';
-import { WEB_STALE_AFTER_MS } from '../verification/component-checks';
+import { WEB_STALE_AFTER_MS } from '../cluster/component-rules';
 import { HealthCheckerRepository, Observation } from './health-checker.repository';
 
 /** Events older than this are removed, and never more than EVENTS_KEPT are kept. */
@@ -27,7 +27,7 @@ export class HealthCheckerService {
   private lastPrunedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly servers: ClusterService,
+    private readonly cluster: ClusterService,
     private readonly repository: HealthCheckerRepository,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
@@ -43,7 +43,7 @@ export class HealthCheckerService {
   }
 
   private async check(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
-    const evaluation = await this.servers.evaluate();
+    const evaluation = await this.cluster.evaluate();
     const newEvents: NewEvent[] = [];
     const observations: Observation[] = [];
 

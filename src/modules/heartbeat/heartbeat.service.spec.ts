@@ -11,7 +11,8 @@ import type {
   PresenceReport,
   RegistrationResult,
 } from './heartbeat.repository';
-import type { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
+import type { ClusterSettingsService } from '../configuration/cluster-settings.service';
+import type { ClusterSettings } from '../configuration/settings-rules';
 import { KeyCrypto } from '../verification/key-crypto';
 import { DuplicateServerError } from './duplicate-server.error';
 import type { DatabasePathReporter } from './database-path.reporter';

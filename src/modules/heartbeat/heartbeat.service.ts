@@ -11,8 +11,9 @@ import {
   InstanceLiveness,
   PresenceReport,
 } from './heartbeat.repository';
-import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
-import { liveUntilMs } from '../verification/component-checks';
+import { ClusterSettingsService } from '../configuration/cluster-settings.service';
+import type { ClusterSettings } from '../configuration/settings-rules';
+import { liveUntilMs } from '../cluster/component-rules';
 import { KeyCrypto } from '../verification/key-crypto';
 import { VerificationService } from '../verification/verification.service';
 import { DuplicateServerError } from './duplicate-server.error';

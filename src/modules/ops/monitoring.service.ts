@@ -17,13 +17,13 @@ export class MonitoringService {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly servers: ClusterService,
+    private readonly cluster: ClusterService,
     private readonly failover: FailoverService,
     private readonly prisma: PrismaService,
   ) {}
 
   async scrape(): Promise<{ contentType: string; body: string }> {
-    const state = await withTimeout(this.servers.evaluate(), EVALUATION_TIMEOUT_MS).then(
+    const state = await withTimeout(this.cluster.evaluate(), EVALUATION_TIMEOUT_MS).then(
       (evaluation) => ({
         components: evaluation.components.map((c) => ({ type: c.component.type, status: c.status })),
         primaryEpoch: evaluation.lease.epoch,

@@ -9,7 +9,7 @@ const CHECK = (values: string[], nullable = false): SchemaObject => ({
   nullable,
 });
 
-const DRAINED: SchemaObject = {
+export const DRAINED_SCHEMA: SchemaObject = {
   type: 'object',
   nullable: true,
   description: 'Drained by an administrator: never takes the primary lease until resumed',
@@ -42,7 +42,7 @@ const COMPONENT: SchemaObject = {
         machineKey: CHECK(['ok', 'decryption-failure'], true),
       },
     },
-    drained: DRAINED,
+    drained: DRAINED_SCHEMA,
     duplicateProcess: {
       type: 'object',
       nullable: true,
@@ -119,31 +119,5 @@ export const CLUSTER_REPORT_SCHEMA: SchemaObject = {
         matched: { type: 'integer', description: 'Servers that matched the filter, before offset and limit' },
       },
     },
-  },
-};
-
-export const COMPONENT_ADDED_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    serverName: { type: 'string' },
-    os: { type: 'string' },
-    ipAddress: { type: 'string' },
-    type: { type: 'string', enum: ['web', 'service'] },
-    version: { type: 'string' },
-    addedManually: { type: 'boolean', enum: [true] },
-  },
-};
-
-/** POST /api/cluster/components/{id}/drain and …/resume. */
-export const DRAIN_RESULT_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    serverName: { type: 'string' },
-    changed: { type: 'boolean', description: 'False when it was already in the state asked for' },
-    drained: DRAINED,
-    role: { type: 'string', enum: [...ROLES] },
-    message: { type: 'string', description: 'What happens now, in words' },
   },
 };

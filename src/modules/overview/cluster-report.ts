@@ -2,7 +2,7 @@ import type { Role } from '../cluster/cluster.service';
 import type { ComponentType } from '../environment/app-config';
 import type { DatabasePathReport } from '../cluster/database-path-check';
 import type { LeaseRecord } from '../failover/lease';
-import type { ComponentChecks, Status } from '../verification/component-checks';
+import type { ComponentChecks, Status } from '../cluster/component-rules';
 
 /** GET /api/cluster: the public contract that scripts rely on; change a name only with a changelog entry. */
 export interface ClusterReport {

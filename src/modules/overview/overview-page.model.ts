@@ -1,6 +1,7 @@
 import { describeDatabasePath } from '../cluster/database-path-check';
+import { drainedPrimaryLease } from '../cluster/drained-primary';
 import { describeDuration, plural } from '../../common/format';
-import type { Status } from '../verification/component-checks';
+import type { Status } from '../cluster/component-rules';
 import type { ClusterOverview, ServerReport } from './cluster-report';
 import type { ClusterEvent } from '../events/event';
 import { PageRequest, PageStatusFilter, selectServers, SERVERS_PER_PAGE } from './server-selection';
@@ -165,11 +166,12 @@ function primaryProblem(report: ClusterOverview['report']): string | null {
   if (!primary) return null;
   if (primary.checks.heartbeat === 'ok') {
     if (!primary.drained) return null;
-    if (!report.configuration.automaticFailover)
-      return 'drained, but keeps the lease: automatic failover is disabled';
-    return report.configuration.backupServers.length > 0
-      ? 'drained: a backup takes over within a heartbeat'
-      : 'drained, but keeps the lease: no live eligible backup to hand over to';
+    const { automaticFailover, backupServers } = report.configuration;
+    return {
+      'hands-over': 'drained: a backup takes over within a heartbeat',
+      'keeps-failover-disabled': 'drained, but keeps the lease: automatic failover is disabled',
+      'keeps-no-backup': 'drained, but keeps the lease: no live eligible backup to hand over to',
+    }[drainedPrimaryLease(automaticFailover, backupServers.length > 0)];
   }
   if (!report.configuration.automaticFailover)
     return 'stale, and automatic failover is disabled: nobody takes over';

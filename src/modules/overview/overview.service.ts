@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
-import { CLOCK_SKEW_WARNING_MS, worstStatus } from '../verification/component-checks';
+import { CLOCK_SKEW_WARNING_MS, worstStatus } from '../cluster/component-rules';
 import type { ComponentRecord } from '../cluster/cluster.repository';
 import { ClusterService, EvaluatedComponent, Role } from '../cluster/cluster.service';
 import { judgeDatabasePaths } from '../cluster/database-path-check';

@@ -1,6 +1,7 @@
 import { relativeTime } from '../../common/format';
-import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../verification/component-checks';
+import { CLOCK_SKEW_WARNING_MS, KeyCheck, Status } from '../cluster/component-rules';
 import type { ComponentReport } from './cluster-report';
+import { drainedPrimaryLease } from '../cluster/drained-primary';
 
 /** Display-ready values for one server's row of the overview: its badges, clock and components. */
 export interface Badge {
@@ -45,11 +46,11 @@ function roleModel(component: ComponentReport, context: RoleContext) {
   const { automaticFailover, hasBackup, nowMs } = context;
   const role = ROLES[component.role!];
   if (component.drained && component.role === 'primary') {
-    const why = !automaticFailover
-      ? 'keeps the lease: automatic failover is disabled'
-      : hasBackup
-        ? 'hands the lease to a backup within a heartbeat'
-        : 'keeps the lease: no live eligible backup to hand over to';
+    const why = {
+      'hands-over': 'hands the lease to a backup within a heartbeat',
+      'keeps-failover-disabled': 'keeps the lease: automatic failover is disabled',
+      'keeps-no-backup': 'keeps the lease: no live eligible backup to hand over to',
+    }[drainedPrimaryLease(automaticFailover, hasBackup)];
     const reason = `drained ${drainedText(component.drained, nowMs)}; ${why}`;
     return { ...role, hint: reason, reason };
   }

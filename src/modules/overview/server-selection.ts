@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 import { controlCharacterProblem } from '../../common/text-rules';
-import type { Status } from '../verification/component-checks';
+import type { Status } from '../cluster/component-rules';
 import type { ServerReport } from './cluster-report';
 
 /** Which servers a page or an API answer shows: a filter by status and name, then a slice. */

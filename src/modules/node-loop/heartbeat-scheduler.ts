@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { errorSummary } from '../../common/error-summary';
-import { ClusterSettings, ClusterSettingsService } from '../configuration/cluster-settings.service';
+import { ClusterSettingsService } from '../configuration/cluster-settings.service';
+import type { ClusterSettings } from '../configuration/settings-rules';
 import { DEFAULT_HEARTBEAT_SECONDS } from '../configuration/settings-rules';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
@@ -17,7 +18,7 @@ import { FailoverService } from '../failover/failover.service';
 import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
 import { ClusterService } from '../cluster/cluster.service';
 import { VerificationService } from '../verification/verification.service';
-import { HealthCheckerService } from './health-checker.service';
+import { HealthCheckerService } from '../health-checker/health-checker.service';
 
 const TICK = 'heartbeat-tick';
 const FOLLOW = 'settings-follow';
@@ -56,7 +57,7 @@ export class HeartbeatScheduler
     private readonly heartbeat: HeartbeatService,
     private readonly failover: FailoverService,
     private readonly healthChecker: HealthCheckerService,
-    private readonly servers: ClusterService,
+    private readonly cluster: ClusterService,
     private readonly verification: VerificationService,
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,
@@ -135,7 +136,7 @@ export class HeartbeatScheduler
   private async handOverIfBarred(settings: ClusterSettings): Promise<boolean> {
     const beat = this.lastBeat;
     if (!beat || (beat.eligible && !beat.drained) || !settings.automaticFailover) return false;
-    const backup = await this.servers.hasLiveBackup().catch((error: unknown) => {
+    const backup = await this.cluster.hasLiveBackup().catch((error: unknown) => {
       this.logger.warn(`could not look for an eligible backup: ${errorSummary(error)}`);
       return false;
     });
@@ -155,7 +156,7 @@ export class HeartbeatScheduler
    */
   private async recordClusterKey(): Promise<void> {
     try {
-      if ((await this.servers.evaluate()).servingNodeLooksOdd) return;
+      if ((await this.cluster.evaluate()).servingNodeLooksOdd) return;
       await this.verification.recordClusterKeyIfUnset();
     } catch (error) {
       this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`);

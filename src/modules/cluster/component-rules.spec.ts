@@ -9,7 +9,7 @@ import {
   WEB_STALE_AFTER_MS,
   type ComponentChecks,
   type StaleRule,
-} from './component-checks';
+} from './component-rules';
 
 /** Settings that have not changed lately. */
 const steady = (staleTimeoutSeconds: number): StaleRule => ({

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module';
+import { ConfigurationModule } from '../configuration/configuration.module';
+import { FailoverModule } from '../failover/failover.module';
+import { HealthCheckerModule } from '../health-checker/health-checker.module';
+import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { VerificationModule } from '../verification/verification.module';
+import { HeartbeatScheduler } from './heartbeat-scheduler';
+
+/**
+ * The node's main loop: every heartbeat period, report this process alive, hold or seek the primary lease,
+ * and on the primary run the health checker; follow the settings between ticks.
+ */
+@Module({
+  imports: [
+    ClusterModule,
+    ConfigurationModule,
+    FailoverModule,
+    HealthCheckerModule,
+    HeartbeatModule,
+    VerificationModule,
+  ],
+  providers: [HeartbeatScheduler],
+})
+export class NodeLoopModule {}
