@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import type { LeaseRecord } from '../failover/lease';
+import type { Prisma } from '../../generated/sqlite/client';
 import type { ClusterSettings } from '../configuration/settings-rules';
 import {
   ComponentChecks,
@@ -57,7 +58,12 @@ export class ClusterService {
     return this.judge(await this.repository.findCluster());
   }
 
-  /** The same judgement of a snapshot read elsewhere (inside a transaction that acts on it). */
+  /** The same judgement, read inside a transaction that acts on it. */
+  async evaluateWithin(tx: Pick<Prisma.TransactionClient, '$queryRaw'>): Promise<ClusterEvaluation> {
+    return this.judge(await this.repository.findCluster(tx));
+  }
+
+  /** The same judgement of a snapshot read elsewhere. */
   judge(snapshot: ClusterSnapshot): ClusterEvaluation {
     const { servers, nowMs, settings, lease } = snapshot;
     // Staleness is judged from the end of the last database outage too: nobody could report meanwhile.

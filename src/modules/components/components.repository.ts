@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ComponentType } from '../environment/app-config';
+import type { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
 import type { NewEvent } from '../events/event';
 import { insertEventSql } from '../events/event-sql';
 import { LeaseRepository } from '../failover/lease.repository';
-import { ClusterRepository, ClusterSnapshot } from '../cluster/cluster.repository';
 
 /** A component an administrator adds by hand. */
 export interface ManualComponent {
@@ -52,7 +52,6 @@ export class ComponentsRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly leases: LeaseRepository,
-    private readonly cluster: ClusterRepository,
   ) {}
 
   /**
@@ -122,48 +121,47 @@ export class ComponentsRepository {
   }
 
   /**
-   * Drains a service component, or resumes it, in one transaction that first locks the lease row (so drains
-   * are decided one after the other, and in the lock order of the primary's fenced writes: lease, then
-   * components), then reads the cluster and lets `decide` judge it: whether to end the component's lease
-   * (a live backup will take it) and what the event says; `decide` may throw to refuse, and nothing is
-   * written. The event is recorded only when the state changed. Ending the lease marks the lease row with
-   * the drained holder, which a takeover checks on the row itself: PostgreSQL re-checks a waiting UPDATE
-   * against the new row, but its subqueries against an older snapshot.
+   * Locks the lease row in `tx`, before anything that judges the cluster for a drain or a resume: drains are
+   * then decided one after the other, in the lock order of the primary's fenced writes (lease, then
+   * components).
+   */
+  lockLease(tx: Prisma.TransactionClient): Promise<void> {
+    return this.leases.lockIn(tx);
+  }
+
+  /**
+   * Drains a service component, or resumes it, in `tx` (after lockLease and the judgement): ends its lease
+   * when `decision.endLease`, and records the event only when the state changed. Ending the lease marks the
+   * lease row with the drained holder, which a takeover checks on the row itself: PostgreSQL re-checks a
+   * waiting UPDATE against the new row, but its subqueries against an older snapshot. Null when the
+   * component is gone (a removal does not wait for the lease lock when the component holds no lease).
    */
   async setDrained(
+    tx: Prisma.TransactionClient,
     id: string,
     change: { drain: true; actor: string } | { drain: false },
-    decide: (snapshot: ClusterSnapshot) => DrainDecision,
+    decision: DrainDecision,
   ): Promise<DrainState | null> {
     const now = this.prisma.nowMsSql();
-    return this.prisma.whileLocked(() =>
-      this.prisma.client.$transaction(async (tx): Promise<DrainState | null> => {
-        await this.leases.lockIn(tx);
-        const decision = decide(await this.cluster.findCluster(tx));
-        const changed = change.drain
-          ? await tx.$executeRaw`
-              UPDATE components SET drained_at_ms = ${now}, drained_by = ${change.actor}
-              WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NULL`
-          : await tx.$executeRaw`
-              UPDATE components SET drained_at_ms = NULL, drained_by = NULL
-              WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NOT NULL`;
-        const [row] = await tx.$queryRaw<
-          { drained_at_ms: bigint | number | null; drained_by: string | null }[]
-        >`
-          SELECT drained_at_ms, drained_by FROM components WHERE id = ${id}`;
-        // Removed meanwhile (a removal does not wait for this lock when the component holds no lease).
-        if (!row) return null;
-        let leaseEnded = false;
-        if (change.drain) leaseEnded = await this.leases.markDrained(tx, id, decision.endLease);
-        else await this.leases.clearDrained(tx, id);
-        if (changed > 0) await tx.$executeRaw(insertEventSql(decision.event, null, now));
-        return {
-          changed: changed > 0,
-          leaseEnded,
-          drainedAtMs: row.drained_at_ms === null ? null : Number(row.drained_at_ms),
-          drainedBy: row.drained_by,
-        };
-      }),
-    );
+    const changed = change.drain
+      ? await tx.$executeRaw`
+          UPDATE components SET drained_at_ms = ${now}, drained_by = ${change.actor}
+          WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NULL`
+      : await tx.$executeRaw`
+          UPDATE components SET drained_at_ms = NULL, drained_by = NULL
+          WHERE id = ${id} AND type = 'service' AND drained_at_ms IS NOT NULL`;
+    const [row] = await tx.$queryRaw<{ drained_at_ms: bigint | number | null; drained_by: string | null }[]>`
+      SELECT drained_at_ms, drained_by FROM components WHERE id = ${id}`;
+    if (!row) return null;
+    let leaseEnded = false;
+    if (change.drain) leaseEnded = await this.leases.markDrained(tx, id, decision.endLease);
+    else await this.leases.clearDrained(tx, id);
+    if (changed > 0) await tx.$executeRaw(insertEventSql(decision.event, null, now));
+    return {
+      changed: changed > 0,
+      leaseEnded,
+      drainedAtMs: row.drained_at_ms === null ? null : Number(row.drained_at_ms),
+      drainedBy: row.drained_by,
+    };
   }
 }

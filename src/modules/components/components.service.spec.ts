@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { NodeKeys } from '../environment/node-keys';
 import { KeyCrypto } from '../verification/key-crypto';
 import type { ComponentChecks } from '../cluster/component-rules';
+import { PrismaService } from '../database/prisma.service';
 import { ComponentsService } from './components.service';
 import type { ComponentRecord, ServerRecord } from '../cluster/cluster.repository';
 import { ComponentsRepository } from './components.repository';
@@ -52,6 +53,8 @@ describe('ComponentsService', () => {
           useValue: new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2))),
         },
         { provide: ComponentsRepository, useValue: {} },
+        // Previews read no transaction; drains and resumes are tested against real databases (test/e2e/drain).
+        { provide: PrismaService, useValue: {} },
         {
           provide: ClusterService,
           useValue: { evaluate: async () => ({ settings: { heartbeatFrequencySeconds: 10 }, components }) },

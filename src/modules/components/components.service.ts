@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Prisma } from '../../generated/sqlite/client';
+import { PrismaService } from '../database/prisma.service';
 import { KeyCrypto } from '../verification/key-crypto';
 import { ComponentConflictError, ComponentNotFoundError, DrainRefusedError } from './components.errors';
 import type { AddComponentDto } from './dto/add-component.dto';
@@ -14,6 +16,7 @@ export class ComponentsService {
   constructor(
     private readonly cluster: ClusterService,
     private readonly repository: ComponentsRepository,
+    private readonly prisma: PrismaService,
     private readonly crypto: KeyCrypto,
   ) {}
 
@@ -84,10 +87,8 @@ export class ComponentsService {
    * are decided one after the other, and cannot both take the last backup away without the confirmation.
    */
   async drain(id: string, actor: string, confirmLastEligible: boolean): Promise<DrainOutcome> {
-    let preview: DrainPreview | null = null;
-    const state = await this.repository.setDrained(id, { drain: true, actor }, (snapshot) => {
-      const judged = drainPreviewOf(id, this.cluster.judge(snapshot));
-      preview = judged;
+    return this.prisma.transaction(async (tx) => {
+      const judged = await this.judgeLocked(tx, id);
       if (judged.drained === null && judged.lastEligible && !confirmLastEligible) {
         throw new DrainRefusedError(
           'last-eligible',
@@ -100,47 +101,54 @@ export class ComponentsService {
           : judged.handsOver
             ? ': its primary lease ended, a backup takes over'
             : ': it stays primary until an eligible backup runs';
-      return {
-        endLease: judged.handsOver,
-        event: {
-          kind: 'component-drained',
-          serverName: judged.serverName,
-          componentId: id,
-          componentType: 'service',
-          actor,
-          message: `${actor} drained the service component of ${judged.serverName}${what}`,
+      const state = await this.repository.setDrained(
+        tx,
+        id,
+        { drain: true, actor },
+        {
+          endLease: judged.handsOver,
+          event: {
+            kind: 'component-drained',
+            serverName: judged.serverName,
+            componentId: id,
+            componentType: 'service',
+            actor,
+            message: `${actor} drained the service component of ${judged.serverName}${what}`,
+          },
         },
-      };
+      );
+      if (!state) throw new ComponentNotFoundError(id);
+      return this.outcome(
+        judged,
+        state,
+        state.changed ? judged.consequences.join(' ') : 'It was already drained.',
+      );
     });
-    const judged = preview as DrainPreview | null;
-    if (!judged || !state) throw new ComponentNotFoundError(id);
-    return this.outcome(
-      judged,
-      state,
-      state.changed ? judged.consequences.join(' ') : 'It was already drained.',
-    );
   }
 
   /** Resumes a drained service component: it may become primary again (a backup first). */
   async resume(id: string, actor: string): Promise<DrainOutcome> {
-    let preview: DrainPreview | null = null;
-    const state = await this.repository.setDrained(id, { drain: false }, (snapshot) => {
-      const judged = drainPreviewOf(id, this.cluster.judge(snapshot));
-      preview = judged;
-      return {
-        endLease: false,
-        event: {
-          kind: 'component-resumed',
-          serverName: judged.serverName,
-          componentId: id,
-          componentType: 'service',
-          actor,
-          message: `${actor} resumed the service component of ${judged.serverName}: it may become primary again`,
+    const { judged, state } = await this.prisma.transaction(async (tx) => {
+      const judged = await this.judgeLocked(tx, id);
+      const state = await this.repository.setDrained(
+        tx,
+        id,
+        { drain: false },
+        {
+          endLease: false,
+          event: {
+            kind: 'component-resumed',
+            serverName: judged.serverName,
+            componentId: id,
+            componentType: 'service',
+            actor,
+            message: `${actor} resumed the service component of ${judged.serverName}: it may become primary again`,
+          },
         },
-      };
+      );
+      if (!state) throw new ComponentNotFoundError(id);
+      return { judged, state };
     });
-    const judged = preview as DrainPreview | null;
-    if (!judged || !state) throw new ComponentNotFoundError(id);
     // Its role now, as the overview shows it (backup; inactive while stale or with failover off; primary).
     const after = await this.cluster.evaluate();
     const role = after.components.find((evaluated) => evaluated.component.id === id)?.role ?? judged.role;
@@ -153,6 +161,12 @@ export class ComponentsService {
           ? 'It may become primary again: it is a backup now.'
           : `It may become primary again; for now its role is ${role}.`,
     );
+  }
+
+  /** The drain's view of the cluster, read in `tx` once the lease row is locked. */
+  private async judgeLocked(tx: Prisma.TransactionClient, id: string): Promise<DrainPreview> {
+    await this.repository.lockLease(tx);
+    return drainPreviewOf(id, await this.cluster.evaluateWithin(tx));
   }
 
   private outcome(preview: DrainPreview, state: DrainState, message: string): DrainOutcome {

@@ -117,6 +117,14 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * One interactive transaction for a service to open and its repositories to join (each takes the `tx`),
+   * retried whole while SQLite's write lock is held elsewhere (whileLocked).
+   */
+  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.whileLocked(() => this.client.$transaction(work));
+  }
+
+  /**
    * Runs a statement that may wait on a row lock (the lease's) under the transaction bounds: on PostgreSQL
    * inside a transaction of its own, since the bounds are set per transaction (see pg-adapter.ts), so that
    * a session holding the row elsewhere makes it give up after two seconds instead of stalling this node's
