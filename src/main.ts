@@ -13,6 +13,7 @@ import { ConfigError } from './modules/environment/config-error';
 import { readHostFacts } from './modules/environment/host-facts';
 import { resolveNodeKeys, ResolvedKeys } from './modules/environment/node-keys';
 import { describeConnectionFailure } from './modules/database/connection-failure';
+import { SchemaTooNewError } from './modules/database/schema-too-new.error';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   error: ['fatal', 'error'],
@@ -123,6 +124,11 @@ bootstrap(configuration).catch((error: unknown) => {
     // The database or its pooler refused this node (or is not there): one line naming the cause, and the
     // configuration-error status, so that a supervisor's restart policy can tell it from a crash.
     process.stderr.write(`${refused}\n`);
+    process.exit(78);
+  }
+  if (error instanceof SchemaTooNewError) {
+    // A newer release has contracted the schema: this node's code must not serve on it.
+    process.stderr.write(`Schema error: ${error.message}\n`);
     process.exit(78);
   }
   if (error instanceof ConfigError) {

@@ -38,11 +38,11 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
     // three real processes on one file at once.
     const applied =
       kind === 'postgresql'
-        ? await Promise.all([1, 2, 3].map(() => runMigrations(config.database)))
+        ? await Promise.all([1, 2, 3].map(() => runMigrations(config.database, { version: '1.0.0' })))
         : [
-            await runMigrations(config.database),
-            await runMigrations(config.database),
-            await runMigrations(config.database),
+            await runMigrations(config.database, { version: '1.0.0' }),
+            await runMigrations(config.database, { version: '1.0.0' }),
+            await runMigrations(config.database, { version: '1.0.0' }),
           ];
     expect(applied.flat().sort()).toEqual([
       '0001_init.sql',
@@ -296,7 +296,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       { DATABASE_URL: database.url },
       { hostname: 'h', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
     );
-    expect(await runMigrations(config.database)).toEqual([]);
+    expect(await runMigrations(config.database, { version: '1.0.0' })).toEqual([]);
   });
 
   it('keeps the saved settings of an existing cluster when it upgrades to the new defaults', async () => {
@@ -311,7 +311,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         ['0001_init.sql', '0002_failover.sql'],
         [`INSERT INTO servers (id, name, os, ip_address) VALUES ('s1', 'old-node', 'Linux', '10.0.0.1')`],
       );
-      expect(await runMigrations(config.database)).toEqual([
+      expect(await runMigrations(config.database, { version: '1.0.0' })).toEqual([
         '0003_transitions.sql',
         '0004_sessions.sql',
         '0005_drain.sql',

@@ -1,3 +1,5 @@
+-- release: 1.0.0
+-- phase: expand
 CREATE TABLE "servers" (
     "id" TEXT NOT NULL,
     "name" TEXT NOT NULL,

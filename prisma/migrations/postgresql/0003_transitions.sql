@@ -1,3 +1,5 @@
+-- release: 1.3.0
+-- phase: expand
 -- Components learn which process instance runs them (duplicate server names), how far that process's clock
 -- is from the database's, whether its encryption key is the cluster's, and which settings it follows.
 ALTER TABLE "components" ADD COLUMN "instance_id" TEXT;

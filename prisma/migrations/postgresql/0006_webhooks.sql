@@ -1,3 +1,5 @@
+-- release: 1.5.0
+-- phase: expand
 -- Webhook endpoints that the primary notifies of events. The URL and the secret are sealed with a key derived
 -- from the cluster's ENCRYPTION_KEY (AES-256-GCM): the database never holds them in clear. `kinds` is the
 -- comma-framed list of event kinds to send (",component-stale,primary-changed,").

@@ -1,3 +1,5 @@
+-- release: 1.6.0
+-- phase: expand
 -- Identities that a database failover cannot hand out twice, and database outages as the nodes saw them.
 --
 -- A promoted replica may lack the last writes of its old primary: the last lease epoch, the last events.

@@ -1,3 +1,5 @@
+-- release: 1.1.0
+-- phase: expand
 ALTER TABLE "components" ADD COLUMN "observed_heartbeat" TEXT;
 ALTER TABLE "components" ADD COLUMN "observed_keys" TEXT;
 

@@ -1,3 +1,5 @@
+-- release: 1.4.0
+-- phase: expand
 -- Sign-in sessions live in the shared database, so that signing out (or a password change) ends a session on
 -- every node at once. The cookie carries a random token; only its SHA-256 is stored here, never the token.
 CREATE TABLE "sessions" (

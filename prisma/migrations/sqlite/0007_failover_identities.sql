@@ -1,3 +1,5 @@
+-- release: 1.6.0
+-- phase: expand
 -- Database outages as the nodes saw them (see the PostgreSQL migration of the same name, which also keeps
 -- epochs and event ids unique across a promotion; an SQLite file has no replica to be promoted).
 CREATE TABLE "database_outages" (

@@ -1,5 +1,4 @@
-import { LRUCache } from 'lru-cache';
-import semver from 'semver';
+import { compareVersions } from '../../common/versions';
 import type { ComponentType } from '../environment/app-config';
 
 /** A server's clock further than this from the database's is worth a warning. */
@@ -74,37 +73,14 @@ export function liveUntilMs(lastMs: number, rule: StaleRule): number {
  * The version every component should run: the newest among live components (or among all, when none is
  * live). Versions that are not semantic versions compare as text, so the page still says something useful.
  */
+export { compareVersions };
+
 export function newestVersion(versions: string[]): string | null {
   let newest: string | null = null;
   for (const version of versions) {
     if (newest === null || compareVersions(version, newest) > 0) newest = version;
   }
   return newest;
-}
-
-export function compareVersions(a: string, b: string): number {
-  if (a === b) return 0;
-  const va = coerced(a);
-  const vb = coerced(b);
-  // SemVer.compare on the parsed objects: semver.compare(va, vb) would parse both again (other options).
-  const order = va && vb ? va.compare(vb) : 0;
-  if (order !== 0) return order;
-  return a < b ? -1 : 1;
-}
-
-/**
- * Parsed versions, by their text. A cluster runs a handful of versions, and every page compares every
- * component's: parsing them each time was a sixth of the overview's CPU at 1,000 servers.
- */
-const parsedVersions = new LRUCache<string, { version: semver.SemVer | null }>({ max: 1_000 });
-
-function coerced(text: string): semver.SemVer | null {
-  let entry = parsedVersions.get(text);
-  if (entry === undefined) {
-    entry = { version: semver.coerce(text, { includePrerelease: true }) };
-    parsedVersions.set(text, entry);
-  }
-  return entry.version;
 }
 
 export function versionCheck(version: string, expected: string | null): VersionCheck {

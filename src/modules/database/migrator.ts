@@ -1,38 +1,53 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Client } from 'pg';
 import type { Umzug as UmzugClass, UmzugStorage } from 'umzug';
 import { AppConfig } from '../environment/app-config';
+import { MigrationFile, MIGRATIONS_ROOT, readMigrationFiles } from './migration-files';
+import { SchemaTooNewError } from './schema-too-new.error';
 
-const MIGRATIONS_ROOT = join(__dirname, '..', '..', '..', 'prisma', 'migrations');
 /** Any constant: serialises migration runs of nodes that start at once on one PostgreSQL database. */
-const POSTGRES_MIGRATION_LOCK = 862_400_001;
+export const POSTGRES_MIGRATION_LOCK = 862_400_001;
 
 /** One connection used for the whole run, so that the lock, the migrations and the log share a transaction. */
 interface SqlConnection {
   exec(sql: string): Promise<void>;
-  names(sql: string): Promise<string[]>;
-  insertName(name: string): Promise<void>;
+  /** `$1`, `$2` … placeholders on both kinds. */
+  rows(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The columns of schema_migrations. */
+  ledgerColumns(): Promise<string[]>;
+}
+
+export interface MigrationOptions {
+  /** The release this node runs, named when the schema is too new for it. */
+  version: string;
+  /** The folder of migration files; by default prisma/migrations/<kind>. */
+  folder?: string;
 }
 
 /**
- * Applies the SQL files of prisma/migrations/<kind>/ in name order, once each, recording them in
- * schema_migrations. All pending files run in one transaction that first takes the database's write lock
- * (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so nodes starting together
- * neither run a migration twice nor see half a schema.
+ * Applies the pending expand steps of prisma/migrations/<kind>/ in name order, once each, recording each in
+ * schema_migrations with its release and phase. All of it runs in one transaction that first takes the
+ * database's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so nodes
+ * starting together neither run a migration twice nor see half a schema. Refuses, before changing anything,
+ * a database on which a contract step this code does not know has run (SchemaTooNewError). Contract steps
+ * are not run here: the primary runs them (UpgradeService).
  */
-export async function runMigrations(database: AppConfig['database']): Promise<string[]> {
-  const folder = join(MIGRATIONS_ROOT, database.kind);
-  const files = readdirSync(folder)
-    .filter((file) => file.endsWith('.sql'))
-    .sort();
+export async function runMigrations(
+  database: AppConfig['database'],
+  options: MigrationOptions,
+): Promise<string[]> {
+  const files = readMigrationFiles(options.folder ?? join(MIGRATIONS_ROOT, database.kind));
+  const work = (connection: SqlConnection) => applyPending(connection, files, options.version);
   return database.kind === 'sqlite'
-    ? migrateSqlite(database.sqliteFile!, folder, files)
-    : migratePostgres(database.url, folder, files);
+    ? migrateSqlite(database.sqliteFile!, work)
+    : migratePostgres(database.url, work);
 }
 
-async function migrateSqlite(file: string, folder: string, files: string[]): Promise<string[]> {
+type Work = (connection: SqlConnection) => Promise<string[]>;
+
+async function migrateSqlite(file: string, work: Work): Promise<string[]> {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: 10_000 });
   try {
@@ -41,12 +56,19 @@ async function migrateSqlite(file: string, folder: string, files: string[]): Pro
     db.exec('BEGIN IMMEDIATE');
     const connection: SqlConnection = {
       exec: async (sql) => void db.exec(sql),
-      names: async (sql) => (db.prepare(sql).all() as { name: string }[]).map((row) => row.name),
-      insertName: async (name) =>
-        void db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(name),
+      rows: async (sql, params = []) => {
+        const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [];
+      },
+      ledgerColumns: async () =>
+        (db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[]).map(
+          (row) => row.name,
+        ),
     };
     try {
-      const applied = await applyPending(connection, folder, files);
+      const applied = await work(connection);
       db.exec('COMMIT');
       return applied;
     } catch (error) {
@@ -58,7 +80,7 @@ async function migrateSqlite(file: string, folder: string, files: string[]): Pro
   }
 }
 
-async function migratePostgres(url: string, folder: string, files: string[]): Promise<string[]> {
+async function migratePostgres(url: string, work: Work): Promise<string[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by PostgreSQL nodes
   const { Client: PgClient } = require('pg') as { Client: typeof Client };
   const client = new PgClient({ connectionString: url });
@@ -70,12 +92,16 @@ async function migratePostgres(url: string, folder: string, files: string[]): Pr
     await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATION_LOCK]);
     const connection: SqlConnection = {
       exec: async (sql) => void (await client.query(sql)),
-      names: async (sql) => (await client.query<{ name: string }>(sql)).rows.map((row) => row.name),
-      insertName: async (name) =>
-        void (await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name])),
+      rows: async (sql, params = []) => (await client.query(sql, params)).rows as Record<string, unknown>[],
+      ledgerColumns: async () =>
+        (
+          await client.query<{ name: string }>(
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'schema_migrations' AND table_schema = current_schema()",
+          )
+        ).rows.map((row) => row.name),
     };
     try {
-      const applied = await applyPending(connection, folder, files);
+      const applied = await work(connection);
       await client.query('COMMIT');
       return applied;
     } catch (error) {
@@ -87,26 +113,63 @@ async function migratePostgres(url: string, folder: string, files: string[]): Pr
   }
 }
 
-async function applyPending(connection: SqlConnection, folder: string, files: string[]): Promise<string[]> {
+async function applyPending(
+  connection: SqlConnection,
+  files: MigrationFile[],
+  version: string,
+): Promise<string[]> {
   await connection.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)',
   );
-  const executed = await connection.names('SELECT name FROM schema_migrations ORDER BY name');
+  // Releases before 1.6.0 made the ledger without these columns (and write only the name: they stay null).
+  const columns = await connection.ledgerColumns();
+  for (const column of ['release', 'phase']) {
+    if (!columns.includes(column))
+      await connection.exec(`ALTER TABLE schema_migrations ADD COLUMN ${column} TEXT`);
+  }
+  const ledger = (await connection.rows(
+    'SELECT name, release, phase FROM schema_migrations ORDER BY name',
+  )) as {
+    name: string;
+    release: string | null;
+    phase: string | null;
+  }[];
+  const known = new Map(files.map((file) => [file.name, file]));
+  const unknownContract = ledger.find((row) => row.phase === 'contract' && !known.has(row.name));
+  if (unknownContract)
+    throw new SchemaTooNewError(version, unknownContract.release ?? 'unknown', unknownContract.name);
+  // What older releases applied without a release: recorded now, from the files' headers.
+  for (const row of ledger) {
+    const file = known.get(row.name);
+    if (file && row.release === null) {
+      await connection.rows('UPDATE schema_migrations SET release = $1, phase = $2 WHERE name = $3', [
+        file.release,
+        file.phase,
+        file.name,
+      ]);
+    }
+  }
+  const executed = new Set(ledger.map((row) => row.name));
+  const pending = files.filter((file) => file.phase === 'expand' && !executed.has(file.name));
   // Nothing pending (every start but the first after an upgrade): umzug, and the command-line library it
   // brings, is not even loaded; a tenth of a second of every start.
-  if (files.every((file) => executed.includes(file))) return [];
+  if (pending.length === 0) return [];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a migration is pending
   const { Umzug } = require('umzug') as { Umzug: typeof UmzugClass };
   const storage: UmzugStorage = {
-    executed: () => connection.names('SELECT name FROM schema_migrations ORDER BY name'),
-    logMigration: ({ name }) => connection.insertName(name),
+    executed: async () => [...executed],
+    logMigration: async ({ name }) => {
+      const file = known.get(name)!;
+      await connection.rows('INSERT INTO schema_migrations (name, release, phase) VALUES ($1, $2, $3)', [
+        name,
+        file.release,
+        file.phase,
+      ]);
+    },
     unlogMigration: () => Promise.reject(new Error('migrations are not reverted')),
   };
   const umzug = new Umzug({
-    migrations: files.map((file) => ({
-      name: file,
-      up: () => connection.exec(readFileSync(join(folder, file), 'utf8')),
-    })),
+    migrations: pending.map((file) => ({ name: file.name, up: () => connection.exec(file.sql) })),
     storage,
     logger: undefined,
   });

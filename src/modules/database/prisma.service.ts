@@ -70,7 +70,7 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const applied = await runMigrations(this.config.database);
+    const applied = await runMigrations(this.config.database, { version: this.config.version });
     if (applied.length > 0) this.logger.log(`applied migrations: ${applied.join(', ')}`);
     // The SQLite adapter keeps one connection, and SQLite enforces foreign keys only when asked, per connection.
     if (this.kind === 'sqlite') await this.client.$executeRawUnsafe('PRAGMA foreign_keys = ON');

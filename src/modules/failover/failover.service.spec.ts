@@ -67,6 +67,7 @@ describe('FailoverService', () => {
       holder: 'me',
       instanceId: 'this-process',
       myEpoch: null,
+      preempt: null,
       timeoutMs: 3000,
       automaticFailover: true,
       mayAcquire: true,
@@ -157,5 +158,20 @@ describe('FailoverService', () => {
     leases.answers = [null];
     expect(await sut.renew('me', settings, { instanceId: 'this-process', mayAcquire: false })).toBe(false);
     expect(leases.calls[0].mayAcquire).toBe(false);
+  });
+
+  it('asks to take the role from a live primary of an older release, and only from that holder at that epoch', async () => {
+    const seen = (version: string | null, holder = 'old') => ({ holder, epoch: 7, version });
+    const asked = async (mine: string, primary: ReturnType<typeof seen> | null) => {
+      await sut.renew('me', settings, { ...PROCESS, upgrade: { version: mine, primarySeen: primary } });
+      return leases.calls.at(-1)!.preempt;
+    };
+    expect(await asked('1.6.0', seen('1.5.0'))).toEqual({ holder: 'old', epoch: 7 });
+    expect(await asked('1.10.0', seen('1.9.3'))).toEqual({ holder: 'old', epoch: 7 });
+    expect(await asked('1.6.0', seen('1.6.0'))).toBeNull();
+    expect(await asked('1.5.0', seen('1.6.0'))).toBeNull();
+    expect(await asked('1.6.0', seen(null))).toBeNull();
+    expect(await asked('1.6.0', seen('1.5.0', 'me'))).toBeNull();
+    expect(await asked('1.6.0', null)).toBeNull();
   });
 });

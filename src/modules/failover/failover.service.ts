@@ -3,7 +3,8 @@ import { Clock } from '../../common/clock';
 import { errorSummary } from '../../common/error-summary';
 import { MetricsService } from '../metrics/metrics.service';
 import type { SettingsValues } from '../configuration/settings-rules';
-import { Fence, LeaseLostError, LeaseRecord } from './lease';
+import { compareVersions } from '../../common/versions';
+import { Fence, LeaseLostError, LeaseRecord, PrimarySeen } from './lease';
 import { LeaseRepository } from './lease.repository';
 
 /** A change of holder this node won, for the health checker to record (fenced) as a "primary changed" event. */
@@ -44,7 +45,12 @@ export class FailoverService {
   async renew(
     holder: string,
     settings: SettingsValues,
-    process: { instanceId: string; mayAcquire: boolean },
+    process: {
+      instanceId: string;
+      mayAcquire: boolean;
+      /** This node's release, and the primary its last heartbeat saw: see preemptable. */
+      upgrade?: { version: string; primarySeen: PrimarySeen | null };
+    },
   ): Promise<boolean> {
     const timeoutMs = settings.staleTimeoutSeconds * 1000;
     const startedAtMs = this.clock.monotonicMs();
@@ -63,6 +69,9 @@ export class FailoverService {
         timeoutMs,
         automaticFailover: settings.automaticFailover,
         mayAcquire: process.mayAcquire,
+        preempt: process.upgrade
+          ? this.preemptable(holder, process.upgrade.version, process.upgrade.primarySeen)
+          : null,
       });
     } catch (error) {
       this.logger.warn(`could not renew the primary lease: ${errorSummary(error)}`);
@@ -99,6 +108,20 @@ export class FailoverService {
     this.validForMs = timeoutMs - Math.min(settings.heartbeatFrequencySeconds * 1000, timeoutMs / 3) / 2;
     this.wasPrimary = true;
     return true;
+  }
+
+  /**
+   * During a rolling upgrade the primary role moves to the newest release: a node takes it over from a live
+   * primary whose component runs an older release (by semantic version), so that scheduled work (the
+   * health check, webhook deliveries, contract steps) runs the newest code from the moment it joins. The
+   * takeover is the lease statement itself, fenced as any other, compare-and-set on the holder and epoch
+   * seen: the older primary's next fenced write or renewal fails and it steps down; two newer nodes never
+   * both win. The older primary may be a release before 1.6.0, which knows nothing of this and simply finds
+   * its lease taken, as after a pause.
+   */
+  private preemptable(holder: string, version: string, seen: PrimarySeen | null): Fence | null {
+    if (!seen || seen.holder === holder || seen.version === null) return null;
+    return compareVersions(version, seen.version) > 0 ? { holder: seen.holder, epoch: seen.epoch } : null;
   }
 
   /** Primary right now, by this node's monotonic clock since its last successful renewal. */

@@ -36,6 +36,23 @@ export function nextEpochSql(kind: DatabaseKind): Prisma.Sql {
     : Prisma.raw('epoch + 1');
 }
 
+/**
+ * The primary as a heartbeat's answer carries it (see HeartbeatRepository.reportPresence): the holder, its
+ * epoch and the version its component runs, so that a node of a newer release can take the role over from
+ * an older one without a statement of its own (FailoverService.renew).
+ */
+export const PRIMARY_COLUMNS_SQL = Prisma.raw(
+  "(SELECT pl.holder FROM leases pl WHERE pl.role = 'service') AS primary_holder, " +
+    "(SELECT pl.epoch FROM leases pl WHERE pl.role = 'service') AS primary_epoch, " +
+    "(SELECT pc.version FROM leases pl JOIN components pc ON pc.id = pl.holder WHERE pl.role = 'service') AS primary_version",
+);
+
+export interface PrimaryColumns {
+  primary_holder: string | null;
+  primary_epoch: bigint | number | null;
+  primary_version: string | null;
+}
+
 /** The lease's columns, for a statement that reads the lease beside other rows (see ClusterRepository). */
 export const LEASE_COLUMNS_SQL = Prisma.raw(
   'l.holder AS lease_holder, l.epoch AS lease_epoch, l.expires_at_ms AS lease_expires_at_ms, ' +

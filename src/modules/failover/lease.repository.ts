@@ -31,14 +31,18 @@ export class LeaseRepository {
    * new row. SQLite: one writer at a time. Returns what was written, or null: this component is not primary.
    */
   async renewOrAcquire(request: LeaseRequest): Promise<LeaseGrant | null> {
-    const { holder, instanceId, myEpoch, timeoutMs, automaticFailover, mayAcquire } = request;
+    const { holder, instanceId, myEpoch, timeoutMs, automaticFailover, mayAcquire, preempt } = request;
     // "now" is read once, in the CTE: PostgreSQL's clock_timestamp() would give each mention its own value,
     // and the WHERE and the SETs must agree on whether the lease has expired.
     const mine = Prisma.sql`(holder = ${holder} AND epoch = ${BigInt(myEpoch ?? -1)} AND expires_at_ms > clock.now_ms)`;
-    const takeover = automaticFailover
+    const expired = automaticFailover
       ? Prisma.sql`expires_at_ms <= clock.now_ms`
       : Prisma.sql`(holder IS NULL OR holder = ${holder}
            OR NOT EXISTS (SELECT 1 FROM components WHERE components.id = leases.holder))`;
+    const takeover =
+      automaticFailover && preempt
+        ? Prisma.sql`(${expired} OR (holder = ${preempt.holder} AND epoch = ${BigInt(preempt.epoch)}))`
+        : expired;
     // A drained component takes no lease (the drain marks the lease row when it drains the holder, and the
     // component's row always), except its own lease once nobody else took it for a whole timeout after it
     // gave it up: then there was no backup after all, and a drained primary beats none.

@@ -22,6 +22,18 @@ export interface LeaseRequest {
   automaticFailover: boolean;
   /** False: renew a lease already held, never take one (the component is ineligible). */
   mayAcquire: boolean;
+  /**
+   * Take the lease from this holder at this epoch even though it has not expired: it runs an older
+   * release than this node (see FailoverService.renew). Compare-and-set: if the lease changed meanwhile,
+   * nothing is taken.
+   */
+  preempt?: Fence | null;
+}
+
+/** The primary as the last heartbeat saw it. */
+export interface PrimarySeen extends Fence {
+  /** The release its component runs; null when the holder's row is gone. */
+  version: string | null;
 }
 
 /** What one renew-or-acquire statement wrote, when it wrote anything. */

@@ -1,3 +1,5 @@
+import type { PrimarySeen } from '../failover/lease';
+import { PRIMARY_COLUMNS_SQL, PrimaryColumns } from '../failover/lease-sql';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ComponentType } from '../environment/app-config';
@@ -169,11 +171,21 @@ export class HeartbeatRepository {
   async reportPresence(
     instanceId: string,
     report: PresenceReport,
-  ): Promise<{ mine: Map<ComponentType, string>; databaseNowMs: number | null; drained: boolean }> {
+  ): Promise<{
+    mine: Map<ComponentType, string>;
+    databaseNowMs: number | null;
+    drained: boolean;
+    primary: PrimarySeen | null;
+  }> {
     // SQLite's RETURNING may not name the FROM table: the database's "now" comes back as instance_seen_at_ms.
     const rows = await this.prisma.whileLocked(
       () => this.prisma.client.$queryRaw<
-        { id: string; type: ComponentType; now_ms: bigint | number; drained_at_ms: bigint | number | null }[]
+        ({
+          id: string;
+          type: ComponentType;
+          now_ms: bigint | number;
+          drained_at_ms: bigint | number | null;
+        } & PrimaryColumns)[]
       >`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
       UPDATE components SET
@@ -184,13 +196,21 @@ export class HeartbeatRepository {
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type, instance_seen_at_ms AS now_ms, drained_at_ms`,
+      RETURNING id, type, instance_seen_at_ms AS now_ms, drained_at_ms, ${PRIMARY_COLUMNS_SQL}`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
     return {
       mine: new Map(rows.map((row) => [row.type, row.id])),
       databaseNowMs: rows.length > 0 ? Number(rows[0].now_ms) : null,
       drained: rows.some((row) => row.type === 'service' && row.drained_at_ms !== null),
+      primary:
+        rows.length > 0 && rows[0].primary_holder !== null
+          ? {
+              holder: rows[0].primary_holder,
+              epoch: Number(rows[0].primary_epoch),
+              version: rows[0].primary_version,
+            }
+          : null,
     };
   }
 

@@ -20,6 +20,7 @@ import { DuplicateServerError } from './duplicate-server.error';
 import { DatabasePathReporter } from './database-path.reporter';
 import { OutageTracker } from './outage-tracker';
 import { ProcessIdentity } from './process-identity';
+import type { PrimarySeen } from '../failover/lease';
 
 /** Web heartbeats follow requests; one write a minute is plenty against a 24-hour stale window. */
 const WEB_HEARTBEAT_THROTTLE_MS = 60_000;
@@ -35,6 +36,8 @@ export interface Beat {
   eligible: boolean;
   /** An administrator drained this node's service component: it must not be primary until resumed. */
   drained: boolean;
+  /** The primary lease as the heartbeat's statement read it. */
+  primary: PrimarySeen | null;
 }
 
 /**
@@ -103,7 +106,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     try {
       this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
-      const { mine, databaseNowMs, drained } = await this.heartbeats.reportPresence(
+      const { mine, databaseNowMs, drained, primary } = await this.heartbeats.reportPresence(
         this.identity.instance.id,
         this.presence(settings),
       );
@@ -114,7 +117,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
       await this.outages.succeeded(settings.heartbeatFrequencySeconds);
       this.paths.noteHeartbeat(this.identity.instance.id, missing.length > 0);
-      return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained };
+      return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained, primary };
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
       this.outages.failed();

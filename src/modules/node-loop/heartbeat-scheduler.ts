@@ -124,6 +124,8 @@ export class HeartbeatScheduler
       // A drained component asks too: the database refuses it, except its own lease nobody took (see
       // LeaseRepository.renewOrAcquire).
       mayAcquire: this.lastBeat?.eligible ?? false,
+      // Fresh news only: a failed heartbeat's stale view of the primary must not make this node take over.
+      upgrade: { version: this.config.version, primarySeen: beat?.primary ?? null },
     });
   }
 
