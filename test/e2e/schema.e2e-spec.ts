@@ -52,6 +52,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0005_drain.sql',
       '0006_webhooks.sql',
       '0007_failover_identities.sql',
+      '0008_rolling_upgrades.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -317,6 +318,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0005_drain.sql',
         '0006_webhooks.sql',
         '0007_failover_identities.sql',
+        '0008_rolling_upgrades.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

@@ -38,8 +38,10 @@ describe.each(databaseKinds())('cluster settings on %s', (kind) => {
       'loadBalancing',
       'revision',
       'staleTimeoutSeconds',
+      'upgradeWindowMinutes',
       'warnings',
     ]);
+    expect(before.upgradeWindowMinutes).toBe(60);
     const { body } = await api()
       .put('/api/cluster/settings')
       .set('X-ApiKey', API_KEY)

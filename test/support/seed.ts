@@ -11,6 +11,8 @@ export interface SeededComponent {
   version?: string;
   /** How long ago, by the database's clock, the last heartbeat arrived. */
   heartbeatAgoMs: number;
+  /** How long ago its process last reported (instance_seen_at_ms); never, when left out. */
+  processSeenAgoMs?: number;
 }
 
 /**
@@ -39,6 +41,8 @@ export async function seedServer(
           machineToken: component.type === 'web' ? crypto.makeMachineToken() : null,
           registeredAtMs: BigInt(nowMs - component.heartbeatAgoMs),
           lastHeartbeatAtMs: BigInt(nowMs - component.heartbeatAgoMs),
+          instanceSeenAtMs:
+            component.processSeenAgoMs === undefined ? null : BigInt(nowMs - component.processSeenAgoMs),
         })),
       },
     },

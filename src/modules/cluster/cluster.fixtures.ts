@@ -87,11 +87,13 @@ export function clusterProviders(state: ClusterState): Provider[] {
           servers: state.servers,
           nowMs: NOW,
           lease: state.lease,
+          releases: new Map<string, number>(),
           settings: {
             loadBalancing: false,
             automaticFailover: state.automaticFailover,
             heartbeatFrequencySeconds: 1,
             staleTimeoutSeconds: 3,
+            upgradeWindowMinutes: 60,
             revision: 1,
             changedAtMs: null,
             previousStaleTimeoutSeconds: null,

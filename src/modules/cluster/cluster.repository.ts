@@ -9,6 +9,7 @@ import {
 } from '../configuration/settings-sql';
 import type { Prisma } from '../../generated/sqlite/client';
 import { PrismaService } from '../database/prisma.service';
+import { releasesJsonSql } from '../upgrade/release-sql';
 import type { LeaseRecord } from '../failover/lease';
 import { LeaseColumns, leaseFromColumns, LEASE_COLUMNS_SQL, LEASE_JOIN_SQL } from '../failover/lease-sql';
 
@@ -71,6 +72,7 @@ export class ClusterRepository {
     const [row] = await db.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
       SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
         (SELECT MAX(ended_at_ms) FROM database_outages) AS database_back_at_ms,
+        ${releasesJsonSql(this.prisma)} AS releases_json,
         (SELECT ${this.prisma.jsonArrayAggSql(`
             s.id, s.name, s.os, s.ip_address,
             c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
@@ -118,6 +120,12 @@ export class ClusterRepository {
       databaseBackAtMs: row.database_back_at_ms === null ? null : Number(row.database_back_at_ms),
       settings: settingsFromColumns(row),
       lease: leaseFromColumns(row),
+      releases: new Map(
+        (JSON.parse(row.releases_json ?? '[]') as [string, number][]).map(([version, atMs]) => [
+          version,
+          Number(atMs),
+        ]),
+      ),
       servers,
     };
   }
@@ -128,6 +136,7 @@ interface SnapshotRow {
   database_back_at_ms: bigint | number | null;
   /** Null on PostgreSQL when there is no server (json_agg of no rows). */
   servers_json: string | null;
+  releases_json: string | null;
 }
 
 /** One server-and-component pair in the JSON text, in the order findCluster selects them. */
@@ -164,6 +173,8 @@ export interface ClusterSnapshot {
   databaseBackAtMs: number | null;
   settings: ClusterSettings;
   lease: LeaseRecord;
+  /** When each release was first seen running (see UpgradeRepository). */
+  releases: Map<string, number>;
   servers: ServerRecord[];
 }
 

@@ -15,6 +15,7 @@ import {
   versionCheck,
 } from './component-rules';
 import { KeyCrypto } from '../verification/key-crypto';
+import { upgradeState, UpgradeState } from './upgrade-rules';
 import { ClusterRepository, ClusterSnapshot, ComponentRecord, ServerRecord } from './cluster.repository';
 
 /** A service component's role (web components have none); the one list the report and its schema use. */
@@ -39,6 +40,8 @@ export interface ClusterEvaluation {
   servers: ServerRecord[];
   components: EvaluatedComponent[];
   newestVersion: string | null;
+  /** The live servers run more than one release; null when they all run the same one. */
+  upgrade: UpgradeState | null;
   servingNodeLooksOdd: boolean;
 }
 
@@ -74,6 +77,21 @@ export class ClusterService {
     const expectedVersion = newestVersion(
       (live.length > 0 ? live : all).map((component) => component.version),
     );
+    // A release runs where a process reported within the stale timeout (a web component's heartbeat is
+    // its last request, a day's window: not a sign that its process runs).
+    const processLive = (component: ComponentRecord) =>
+      component.instanceSeenAtMs !== null && nowMs <= liveUntilMs(component.instanceSeenAtMs, rule);
+    const upgrade = upgradeState(
+      servers.flatMap((server) =>
+        server.components
+          .filter((component) => !component.addedManually && processLive(component))
+          .map((component) => ({ server: server.name, version: component.version })),
+      ),
+      snapshot.releases,
+      settings.upgradeWindowMinutes,
+      nowMs,
+    );
+    const upgrading = upgrade !== null && !upgrade.overdue && upgrade.newestVersion === expectedVersion;
     const liveBackupExists = all.some(
       (c) => roleOf(c, lease, settings.automaticFailover, isLive(c)) === 'backup',
     );
@@ -82,7 +100,7 @@ export class ClusterService {
       server.components.map((component): EvaluatedComponent => {
         const checks: ComponentChecks = {
           heartbeat: heartbeatCheck(component, nowMs, rule),
-          version: versionCheck(component.version, expectedVersion),
+          version: versionCheck(component.version, expectedVersion, upgrading),
           encryptionKey: this.crypto.opensEncryptionToken(component.encryptionToken)
             ? 'ok'
             : 'decryption-failure',
@@ -114,6 +132,7 @@ export class ClusterService {
       servers,
       components,
       newestVersion: expectedVersion,
+      upgrade,
       servingNodeLooksOdd: servingNodeLooksOdd(othersChecks),
     };
   }

@@ -8,7 +8,8 @@ export const CLOCK_SKEW_WARNING_MS = 5_000;
 export const WEB_STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export type HeartbeatCheck = 'ok' | 'stale';
-export type VersionCheck = 'ok' | 'out-of-sync';
+/** upgrading: older than the newest release, within the upgrade window (see upgrade-rules.ts). */
+export type VersionCheck = 'ok' | 'upgrading' | 'out-of-sync';
 export type KeyCheck = 'ok' | 'decryption-failure';
 export type Status = 'ok' | 'warning' | 'error';
 
@@ -83,12 +84,15 @@ export function newestVersion(versions: string[]): string | null {
   return newest;
 }
 
-export function versionCheck(version: string, expected: string | null): VersionCheck {
-  return expected === null || compareVersions(version, expected) >= 0 ? 'ok' : 'out-of-sync';
+/** Behind the newest release: "upgrading" while an upgrade to it is within its window, else out of sync. */
+export function versionCheck(version: string, expected: string | null, upgrading = false): VersionCheck {
+  if (expected === null || compareVersions(version, expected) >= 0) return 'ok';
+  return upgrading ? 'upgrading' : 'out-of-sync';
 }
 
 /**
- * error: a key cannot be verified; warning: stale, or behind the newest version; ok otherwise.
+ * error: a key cannot be verified; warning: stale, or behind the newest version outside an upgrade's
+ * window; ok otherwise (an older release during an upgrade is not a problem yet).
  * (A stale primary with no live backup is an error too: ClusterService adds that rule, as it knows the roles.)
  */
 export function componentStatus(checks: ComponentChecks): Status {

@@ -14,6 +14,7 @@ const SETTINGS_SCHEMA = {
     automaticFailover: { type: 'boolean' as const },
     heartbeatFrequencySeconds: { type: 'integer' as const },
     staleTimeoutSeconds: { type: 'integer' as const },
+    upgradeWindowMinutes: { type: 'integer' as const },
     revision: { type: 'integer' as const },
     warnings: { type: 'array' as const, items: { type: 'string' as const } },
   },
@@ -44,7 +45,20 @@ export class ClusterSettingsApiController {
 
 /** What the API shows: the values and the revision, not the bookkeeping of the last transition. */
 function publicSettings(settings: ClusterSettings) {
-  const { loadBalancing, automaticFailover, heartbeatFrequencySeconds, staleTimeoutSeconds, revision } =
-    settings;
-  return { loadBalancing, automaticFailover, heartbeatFrequencySeconds, staleTimeoutSeconds, revision };
+  const {
+    loadBalancing,
+    automaticFailover,
+    heartbeatFrequencySeconds,
+    staleTimeoutSeconds,
+    upgradeWindowMinutes,
+    revision,
+  } = settings;
+  return {
+    loadBalancing,
+    automaticFailover,
+    heartbeatFrequencySeconds,
+    staleTimeoutSeconds,
+    upgradeWindowMinutes,
+    revision,
+  };
 }

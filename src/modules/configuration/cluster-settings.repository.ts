@@ -16,6 +16,7 @@ export class ClusterSettingsRepository {
       automaticFailover: row.automaticFailover,
       heartbeatFrequencySeconds: row.heartbeatFrequencySeconds,
       staleTimeoutSeconds: row.staleTimeoutSeconds,
+      upgradeWindowMinutes: row.upgradeWindowMinutes,
       revision: row.revision,
       changedAtMs: row.changedAtMs === null ? null : Number(row.changedAtMs),
       previousStaleTimeoutSeconds: row.previousStaleTimeoutSeconds,
@@ -55,6 +56,7 @@ export class ClusterSettingsRepository {
           automatic_failover = ${values.automaticFailover},
           heartbeat_frequency_seconds = ${values.heartbeatFrequencySeconds},
           stale_timeout_seconds = ${values.staleTimeoutSeconds},
+          upgrade_window_minutes = ${values.upgradeWindowMinutes},
           revision = ${basedOnRevision + 1},
           updated_at = ${new Date()}
         FROM clock

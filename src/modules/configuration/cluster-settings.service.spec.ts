@@ -13,6 +13,7 @@ class FakeSettingsRow {
     automaticFailover: true,
     heartbeatFrequencySeconds: 10,
     staleTimeoutSeconds: 60,
+    upgradeWindowMinutes: 60,
     revision: 4,
     changedAtMs: null,
     previousStaleTimeoutSeconds: null,

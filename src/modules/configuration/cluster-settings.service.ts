@@ -31,7 +31,7 @@ export class ClusterSettingsService {
     return this.repository.findRevision();
   }
 
-  warnings(values: SettingsValues): string[] {
+  warnings(values: Pick<SettingsValues, 'heartbeatFrequencySeconds' | 'staleTimeoutSeconds'>): string[] {
     return settingsWarnings(values);
   }
 
@@ -46,6 +46,7 @@ export class ClusterSettingsService {
       automaticFailover: change.values.automaticFailover ?? current.automaticFailover,
       heartbeatFrequencySeconds: change.values.heartbeatFrequencySeconds ?? current.heartbeatFrequencySeconds,
       staleTimeoutSeconds: change.values.staleTimeoutSeconds ?? current.staleTimeoutSeconds,
+      upgradeWindowMinutes: change.values.upgradeWindowMinutes ?? current.upgradeWindowMinutes,
     };
     const errors = settingsErrors(next);
     if (Object.keys(errors).length > 0) throw new SettingsInvalidError(errors);

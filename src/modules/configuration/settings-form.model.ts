@@ -6,6 +6,8 @@ import {
   DEFAULT_STALE_TIMEOUT_SECONDS,
   HEARTBEAT_RANGE,
   STALE_TIMEOUT_RANGE,
+  DEFAULT_UPGRADE_WINDOW_MINUTES,
+  UPGRADE_WINDOW_RANGE,
 } from './settings-rules';
 
 export interface SettingsFormState {
@@ -26,6 +28,7 @@ export function settingsFormModel(state: SettingsFormState) {
     help: {
       heartbeat: `From ${HEARTBEAT_RANGE.min} to ${HEARTBEAT_RANGE.max}; default ${DEFAULT_HEARTBEAT_SECONDS}.`,
       staleTimeout: `From ${STALE_TIMEOUT_RANGE.min} to ${STALE_TIMEOUT_RANGE.max} and at least three heartbeats; default ${DEFAULT_STALE_TIMEOUT_SECONDS}.`,
+      upgradeWindow: `How long servers may run an older release than the newest before it is a warning. From ${UPGRADE_WINDOW_RANGE.min} (at once) to ${UPGRADE_WINDOW_RANGE.max}; default ${DEFAULT_UPGRADE_WINDOW_MINUTES}.`,
     },
     conflict: state.conflict && {
       message: state.conflict.message,

@@ -5,6 +5,7 @@ const defaults: SettingsValues = {
   automaticFailover: true,
   heartbeatFrequencySeconds: 30,
   staleTimeoutSeconds: 300,
+  upgradeWindowMinutes: 60,
 };
 
 describe('settings rules', () => {
@@ -26,6 +27,9 @@ describe('settings rules', () => {
     [{ staleTimeoutSeconds: 2 }, 'staleTimeoutSeconds'],
     [{ staleTimeoutSeconds: 86_401 }, 'staleTimeoutSeconds'],
     [{ staleTimeoutSeconds: Number.NaN }, 'staleTimeoutSeconds'],
+    [{ upgradeWindowMinutes: -1 }, 'upgradeWindowMinutes'],
+    [{ upgradeWindowMinutes: 10_081 }, 'upgradeWindowMinutes'],
+    [{ upgradeWindowMinutes: 1.5 }, 'upgradeWindowMinutes'],
   ])('refuses %j and names %s', (change, field) => {
     expect(Object.keys(settingsErrors({ ...defaults, ...change }))).toEqual([field]);
   });

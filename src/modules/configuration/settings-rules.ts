@@ -5,6 +5,11 @@ export interface SettingsValues {
   automaticFailover: boolean;
   heartbeatFrequencySeconds: number;
   staleTimeoutSeconds: number;
+  /**
+   * How long servers may run a release older than the newest before that is a warning: while it lasts the
+   * overview says "Upgrade in progress" instead of marking them out of sync. 0: a warning at once.
+   */
+  upgradeWindowMinutes: number;
 }
 
 /** The cluster's settings as stored: the values, the rule for heartbeats written before a change, the revision. */
@@ -23,11 +28,15 @@ export const RECOMMENDED_MIN_HEARTBEAT_SECONDS = 5;
 export const RECOMMENDED_MIN_STALE_TIMEOUT_SECONDS = 15;
 export const HEARTBEAT_RANGE = { min: 1, max: 3600 };
 export const STALE_TIMEOUT_RANGE = { min: 3, max: 86_400 };
+export const DEFAULT_UPGRADE_WINDOW_MINUTES = 60;
+export const UPGRADE_WINDOW_RANGE = { min: 0, max: 10_080 };
 /** A component is not declared stale for missing fewer than three heartbeats. */
 export const MIN_HEARTBEATS_PER_TIMEOUT = 3;
 
 /** field → message, for each rule the values break; empty when they are acceptable. */
-export function settingsErrors(values: SettingsValues): Partial<Record<SettingsField, string>> {
+export function settingsErrors(
+  values: Omit<SettingsValues, 'upgradeWindowMinutes'> & { upgradeWindowMinutes?: number },
+): Partial<Record<SettingsField, string>> {
   const errors: Partial<Record<SettingsField, string>> = {};
   const { heartbeatFrequencySeconds: heartbeat, staleTimeoutSeconds: stale } = values;
   if (!Number.isInteger(heartbeat) || heartbeat < HEARTBEAT_RANGE.min || heartbeat > HEARTBEAT_RANGE.max) {
@@ -38,11 +47,20 @@ export function settingsErrors(values: SettingsValues): Partial<Record<SettingsF
   } else if (!errors.heartbeatFrequencySeconds && stale < MIN_HEARTBEATS_PER_TIMEOUT * heartbeat) {
     errors.staleTimeoutSeconds = `must be at least three heartbeats (${MIN_HEARTBEATS_PER_TIMEOUT * heartbeat} seconds with a ${heartbeat}-second heartbeat)`;
   }
+  const window = values.upgradeWindowMinutes;
+  if (
+    window !== undefined &&
+    (!Number.isInteger(window) || window < UPGRADE_WINDOW_RANGE.min || window > UPGRADE_WINDOW_RANGE.max)
+  ) {
+    errors.upgradeWindowMinutes = `must be a whole number of minutes from ${UPGRADE_WINDOW_RANGE.min} to ${UPGRADE_WINDOW_RANGE.max}`;
+  }
   return errors;
 }
 
 /** Allowed, but worth saying: very short values make the cluster chattier and quicker to cry wolf. */
-export function settingsWarnings(values: SettingsValues): string[] {
+export function settingsWarnings(
+  values: Pick<SettingsValues, 'heartbeatFrequencySeconds' | 'staleTimeoutSeconds'>,
+): string[] {
   const warnings: string[] = [];
   if (values.heartbeatFrequencySeconds < RECOMMENDED_MIN_HEARTBEAT_SECONDS) {
     warnings.push(
@@ -62,12 +80,19 @@ const LABELS: Record<SettingsField, string> = {
   automaticFailover: 'automatic failover',
   heartbeatFrequencySeconds: 'heartbeat frequency',
   staleTimeoutSeconds: 'stale timeout',
+  upgradeWindowMinutes: 'upgrade window',
 };
 
 /** "heartbeat frequency 30 s → 5 s, automatic failover on → off" */
 export function describeChanges(before: SettingsValues, after: SettingsValues): string[] {
   const show = (field: SettingsField, value: boolean | number) =>
-    typeof value === 'boolean' ? (value ? 'on' : 'off') : `${value} s`;
+    typeof value === 'boolean'
+      ? value
+        ? 'on'
+        : 'off'
+      : field === 'upgradeWindowMinutes'
+        ? `${value} min`
+        : `${value} s`;
   return (Object.keys(LABELS) as SettingsField[])
     .filter((field) => before[field] !== after[field])
     .map((field) => `${LABELS[field]} ${show(field, before[field])} → ${show(field, after[field])}`);

@@ -1,3 +1,5 @@
+import { compareVersions } from '../../common/versions';
+
 export const EVENT_KINDS = [
   'component-registered',
   'component-stale',
@@ -15,8 +17,24 @@ export const EVENT_KINDS = [
   'webhook-added',
   'webhook-removed',
   'database-outage',
+  'schema-contracted',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
+
+/**
+ * Kinds that releases before the one named cannot show (1.5.0's pages fail on a kind they do not know):
+ * such an event is written only while no node of an older release is live (docs/upgrades.md).
+ */
+export const EVENT_KIND_SINCE: Partial<Record<EventKind, string>> = {
+  'database-outage': '1.6.0',
+  'schema-contracted': '1.6.0',
+};
+
+/** Whether every release in `live` can show an event of this kind. */
+export function kindReadableBy(kind: EventKind, live: string[]): boolean {
+  const since = EVENT_KIND_SINCE[kind];
+  return since === undefined || live.every((version) => compareVersions(version, since) >= 0);
+}
 
 export interface NewEvent {
   kind: EventKind;

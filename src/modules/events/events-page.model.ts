@@ -19,6 +19,7 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'webhook-added': { label: 'Webhook added', level: 'info' },
   'webhook-removed': { label: 'Webhook removed', level: 'info' },
   'database-outage': { label: 'Database unavailable', level: 'warning' },
+  'schema-contracted': { label: 'Schema contracted', level: 'info' },
 };
 
 /** "Became stale": how pages name a kind of event. */

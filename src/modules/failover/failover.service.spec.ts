@@ -36,6 +36,7 @@ const settings: SettingsValues = {
   automaticFailover: true,
   heartbeatFrequencySeconds: 1,
   staleTimeoutSeconds: 3,
+  upgradeWindowMinutes: 60,
 };
 
 const PROCESS = { instanceId: 'this-process', mayAcquire: true };

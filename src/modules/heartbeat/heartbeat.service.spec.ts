@@ -26,6 +26,7 @@ const settings: ClusterSettings = {
   automaticFailover: true,
   heartbeatFrequencySeconds: 1,
   staleTimeoutSeconds: 3,
+  upgradeWindowMinutes: 60,
   revision: 4,
   changedAtMs: null,
   previousStaleTimeoutSeconds: null,

@@ -17,6 +17,7 @@ import { NodeLifecycle } from '../environment/node-lifecycle';
 import { FailoverService } from '../failover/failover.service';
 import { Beat, HeartbeatService } from '../heartbeat/heartbeat.service';
 import { ClusterService } from '../cluster/cluster.service';
+import { UpgradeService } from '../upgrade/upgrade.service';
 import { VerificationService } from '../verification/verification.service';
 import { HealthCheckerService } from '../health-checker/health-checker.service';
 
@@ -62,11 +63,13 @@ export class HeartbeatScheduler
     private readonly clusterSettings: ClusterSettingsService,
     private readonly scheduler: SchedulerRegistry,
     private readonly lifecycle: NodeLifecycle,
+    private readonly upgrade: UpgradeService,
   ) {}
 
   /** Registration and the first tick run before the node listens, so a fresh cluster has its primary at once. */
   async onApplicationBootstrap(): Promise<void> {
     await this.heartbeat.start();
+    await this.upgrade.joinCluster();
     // A node told to stop hands the primary role over at once (see holdOrSeekLease), not at its exit.
     this.lifecycle.onStopping(() => this.tickNow());
     await this.runTick();
@@ -167,7 +170,10 @@ export class HeartbeatScheduler
 
   private async runHealthChecker(): Promise<void> {
     await this.failover
-      .runAsPrimary((fence, change) => this.healthChecker.run(fence, change))
+      .runAsPrimary(async (fence, change) => {
+        await this.healthChecker.run(fence, change);
+        await this.upgrade.runDueContracts(fence);
+      })
       .catch((error: unknown) => this.logger.warn(`health check failed: ${errorSummary(error)}`));
   }
 

@@ -37,7 +37,7 @@ const COMPONENT: SchemaObject = {
       type: 'object',
       properties: {
         heartbeat: CHECK(['ok', 'stale']),
-        version: CHECK(['ok', 'out-of-sync']),
+        version: CHECK(['ok', 'upgrading', 'out-of-sync']),
         encryptionKey: CHECK(['ok', 'decryption-failure']),
         machineKey: CHECK(['ok', 'decryption-failure'], true),
       },
@@ -68,6 +68,25 @@ export const CLUSTER_REPORT_SCHEMA: SchemaObject = {
         staleTimeoutSeconds: { type: 'integer' },
         primaryServer: { type: 'string', nullable: true },
         backupServers: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    upgrade: {
+      type: 'object',
+      nullable: true,
+      description: 'While the live servers run more than one release (a rolling upgrade); null otherwise',
+      properties: {
+        inProgress: { type: 'boolean', enum: [true] },
+        newestVersion: { type: 'string' },
+        since: { type: 'string', format: 'date-time', nullable: true },
+        windowMinutes: { type: 'integer' },
+        overdue: { type: 'boolean', description: 'Older releases are warnings again' },
+        versions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { version: { type: 'string' }, servers: { type: 'integer' } },
+          },
+        },
       },
     },
     servers: {

@@ -16,7 +16,21 @@ export interface ClusterReport {
     primaryServer: string | null;
     backupServers: string[];
   };
+  /** While the live servers run more than one release; null otherwise. */
+  upgrade: UpgradeReport | null;
   servers: ServerReport[];
+}
+
+export interface UpgradeReport {
+  inProgress: true;
+  newestVersion: string;
+  /** When the newest release was first seen running; null when no node recorded it. */
+  since: string | null;
+  windowMinutes: number;
+  /** The window has passed: servers on older releases are warnings again. */
+  overdue: boolean;
+  /** Live servers by release, newest first. */
+  versions: { version: string; servers: number }[];
 }
 
 /** GET /api/cluster's answer: the report, with `servers` filtered and sliced as the query asked. */

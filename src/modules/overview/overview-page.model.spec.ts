@@ -51,6 +51,7 @@ const overview = (servers: ServerReport[], backups: string[], automaticFailover 
       primaryServer: 'n',
       backupServers: backups,
     },
+    upgrade: null,
     servers,
   },
 });

@@ -6,6 +6,7 @@ import type { ClusterOverview, ServerReport } from './cluster-report';
 import type { ClusterEvent } from '../events/event';
 import { PageRequest, PageStatusFilter, selectServers, SERVERS_PER_PAGE } from './server-selection';
 import { timelineModel } from './timeline.model';
+import { upgradeBannerModel } from './upgrade-banner.model';
 import { Badge, BADGES, clockModel, componentModel } from './server-row.model';
 
 /** Below this many servers the filter form is left out: the whole cluster fits on the screen. */
@@ -40,6 +41,7 @@ export function overviewPageModel(
   const { listing, servers } = extras.page;
   return {
     checkedBy: report.checkedBy,
+    upgrade: upgradeBannerModel(report.upgrade, nowMs),
     servingNodeLooksOdd: overview.servingNodeLooksOdd,
     summary: clusterSummary(report.servers),
     legend: { ok: BADGES.ok, warning: BADGES.warning, error: BADGES.error },

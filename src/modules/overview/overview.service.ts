@@ -65,6 +65,15 @@ export class OverviewService {
           primaryServer: serversWithRole('primary')[0] ?? null,
           backupServers: serversWithRole('backup'),
         },
+        upgrade: evaluation.upgrade && {
+          inProgress: true,
+          newestVersion: evaluation.upgrade.newestVersion,
+          since:
+            evaluation.upgrade.sinceMs === null ? null : new Date(evaluation.upgrade.sinceMs).toISOString(),
+          windowMinutes: evaluation.upgrade.windowMinutes,
+          overdue: evaluation.upgrade.overdue,
+          versions: evaluation.upgrade.versions,
+        },
         servers,
       },
     };

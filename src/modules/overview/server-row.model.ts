@@ -16,6 +16,9 @@ export const BADGES: Record<Status, Badge> = {
   error: { level: 'error', symbol: '✖', label: 'Error' },
 };
 
+/** An older release during an upgrade's window: not a problem yet, but not "in sync" either. */
+const UPGRADING_BADGE: Badge = { level: 'ok', symbol: '↻', label: 'Upgrading' };
+
 const ROLES = {
   primary: { label: 'Primary', hint: 'runs the cluster-wide scheduled work' },
   backup: { label: 'Backup', hint: 'takes over if the primary goes stale' },
@@ -94,11 +97,18 @@ export function componentModel(
       badge: BADGES[checks.heartbeat === 'stale' ? 'warning' : 'ok'],
     },
     version: {
-      // "✔ In sync 1.2.0", or "⚠ 1.1.0, behind 1.2.0": the component's own version is never mistaken for the newest.
+      // "✔ In sync 1.2.0", "↻ 1.1.0, upgrading to 1.2.0" during an upgrade's window, or "⚠ 1.1.0, behind
+      // 1.2.0": the component's own version is never mistaken for the newest.
       text: checks.version === 'ok' ? component.version : null,
       inSync: checks.version === 'ok',
-      label: checks.version === 'ok' ? 'In sync' : `${component.version}, behind ${newestVersion}`,
-      badge: BADGES[checks.version === 'ok' ? 'ok' : 'warning'],
+      label:
+        checks.version === 'ok'
+          ? 'In sync'
+          : checks.version === 'upgrading'
+            ? `${component.version}, upgrading to ${newestVersion}`
+            : `${component.version}, behind ${newestVersion}`,
+      badge:
+        checks.version === 'upgrading' ? UPGRADING_BADGE : BADGES[checks.version === 'ok' ? 'ok' : 'warning'],
     },
     encryptionKey: keyModel(checks.encryptionKey),
     machineKey: checks.machineKey === null ? null : keyModel(checks.machineKey),

@@ -21,6 +21,12 @@ export class SettingsFormDto {
   @Matches(WHOLE_SECONDS, { message: 'Enter a whole number of seconds.' })
   staleTimeoutSeconds: string;
 
+  /** Absent from a form that a node of an older release rendered: the saved value is kept. */
+  @IsOptional()
+  @IsString({ message: 'Enter a whole number of minutes.' })
+  @Matches(WHOLE_SECONDS, { message: 'Enter a whole number of minutes.' })
+  upgradeWindowMinutes?: string;
+
   @IsString({ message: 'The form is missing its revision; reload the page.' })
   @Matches(/^\d{1,9}$/, { message: 'The form is missing its revision; reload the page.' })
   revision: string;
@@ -32,6 +38,7 @@ export class SettingsFormDto {
       automaticFailover: this.automaticFailover === 'on',
       heartbeatFrequencySeconds: this.heartbeatFrequencySeconds,
       staleTimeoutSeconds: this.staleTimeoutSeconds,
+      upgradeWindowMinutes: this.upgradeWindowMinutes ?? '',
     };
   }
 
@@ -40,9 +47,12 @@ export class SettingsFormDto {
     return Number(this.revision) || 0;
   }
 
-  /** The settings a valid form asks for. */
-  values(): SettingsValues {
+  /** The settings a valid form asks for (the upgrade window only when the form had the field). */
+  values(): Omit<SettingsValues, 'upgradeWindowMinutes'> & { upgradeWindowMinutes?: number } {
     return {
+      ...(this.upgradeWindowMinutes === undefined
+        ? {}
+        : { upgradeWindowMinutes: Number(this.upgradeWindowMinutes) }),
       loadBalancing: this.loadBalancing === 'on',
       automaticFailover: this.automaticFailover === 'on',
       heartbeatFrequencySeconds: Number(this.heartbeatFrequencySeconds),
@@ -57,4 +67,5 @@ export interface EnteredSettings {
   automaticFailover: boolean;
   heartbeatFrequencySeconds: number | string;
   staleTimeoutSeconds: number | string;
+  upgradeWindowMinutes: number | string;
 }

@@ -4,7 +4,7 @@ import { IsBoolean, IsInt, Min, ValidateIf } from 'class-validator';
 /** Absent means "keep the current value"; null is not a value and is refused like any other wrong type. */
 const IfPresent = () => ValidateIf((_object, value) => value !== undefined);
 
-/** PUT /api/cluster/settings: any of the four settings; fields left out keep their values. */
+/** PUT /api/cluster/settings: any of the settings; fields left out keep their values. */
 export class UpdateSettingsDto {
   @ApiPropertyOptional({ type: Boolean })
   @IfPresent()
@@ -30,6 +30,17 @@ export class UpdateSettingsDto {
   @IfPresent()
   @IsInt({ message: 'staleTimeoutSeconds must be a whole number of seconds' })
   staleTimeoutSeconds?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 10080,
+    description:
+      'Default 60: how long servers may run an older release than the newest before it is a warning (0: at once)',
+  })
+  @IfPresent()
+  @IsInt({ message: 'upgradeWindowMinutes must be a whole number of minutes' })
+  upgradeWindowMinutes?: number;
 
   /** The revision the change is based on (from GET); when given, a save made meanwhile makes this one fail with 409. */
   @ApiPropertyOptional({
