@@ -27,5 +27,7 @@ module.exports = {
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
     // The production topology: PgBouncer, HAProxy, a PostgreSQL primary and its streaming replica, all real.
     { ...common, displayName: 'topology', testMatch: ['<rootDir>/test/topology/**/*.topology-spec.ts'] },
+    // Rolling upgrades: the previous release, built from git (test/support/releases.ts), beside this tree.
+    { ...common, displayName: 'upgrade', testMatch: ['<rootDir>/test/upgrade/**/*.upgrade-spec.ts'] },
   ],
 };

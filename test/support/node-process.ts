@@ -12,6 +12,8 @@ export interface NodeOptions {
   env?: Record<string, string>;
   /** A port of its own; by default a free one. A restart behind a load balancer keeps its port. */
   port?: number;
+  /** The main.js of another build (an older release, see releases.ts); by default this tree's. */
+  main?: string;
 }
 
 /** A free TCP port on the loopback interface, as the kernel hands them out. */
@@ -27,8 +29,8 @@ export function freePort(): Promise<number> {
 }
 
 /** Runs the built application (`node dist/main.js`) as a real process, as an operator would. */
-export function runMain(env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [MAIN], {
+export function runMain(env: Record<string, string>, main = MAIN): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [main], {
     // No grace period at SIGTERM unless a test asks for one: most tests stop nodes to see what follows.
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,16 +63,19 @@ export class ClusterNode {
 
   static async start(options: NodeOptions): Promise<ClusterNode> {
     const port = options.port ?? (await freePort());
-    const child = runMain({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: options.databaseUrl,
-      CLUSTER_SERVER_NAME: options.name,
-      CLUSTER_ADVERTISED_ADDRESS: '127.0.0.1',
-      ENCRYPTION_KEY: options.encryptionKey,
-      MACHINE_KEY: options.machineKey,
-      ...options.env,
-    });
+    const child = runMain(
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: options.databaseUrl,
+        CLUSTER_SERVER_NAME: options.name,
+        CLUSTER_ADVERTISED_ADDRESS: '127.0.0.1',
+        ENCRYPTION_KEY: options.encryptionKey,
+        MACHINE_KEY: options.machineKey,
+        ...options.env,
+      },
+      options.main,
+    );
     const node = new ClusterNode(options.name, port, child, options);
     await node.waitUntilHealthy();
     return node;

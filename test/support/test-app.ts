@@ -59,9 +59,9 @@ export function csrfTokenIn(html: string): string {
   return match[1];
 }
 
-/** A supertest agent (it keeps cookies) signed in as the first administrator. */
-export async function signedInAgent(target: TestApp, password = ADMIN_PASSWORD) {
-  const agent = request.agent(target.http);
+/** A supertest agent (it keeps cookies) signed in as the first administrator, in process or at a URL. */
+export async function signedInAgent(target: TestApp | string, password = ADMIN_PASSWORD) {
+  const agent = request.agent(typeof target === 'string' ? target : target.http);
   const page = await agent.get('/login').expect(200);
   await agent
     .post('/login')
