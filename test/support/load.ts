@@ -22,10 +22,11 @@ export class Load {
       const path = this.paths[i % this.paths.length];
       try {
         const response = await fetch(`${this.baseUrl}${path}`, { headers: { 'X-ApiKey': this.apiKey } });
-        await response.arrayBuffer();
-        if (response.status !== 200) this.failures.push(`${path}: ${response.status}`);
+        const body = await response.text();
+        if (response.status !== 200)
+          this.failures.push(`${new Date().toISOString()} ${path}: ${response.status} ${body.slice(0, 300)}`);
       } catch (error) {
-        this.failures.push(`${path}: ${(error as Error).cause ?? error}`);
+        this.failures.push(`${new Date().toISOString()} ${path}: ${(error as Error).cause ?? error}`);
       }
       this.total += 1;
     }

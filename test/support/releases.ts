@@ -68,8 +68,7 @@ export function buildRelease(release: Release): BuiltRelease {
   });
   execFileSync('tar', ['-x', '-C', work], { input: archive });
   const sameLock =
-    readFileSync(join(work, 'package-lock.json'), 'utf8') ===
-    readFileSync(join(ROOT, 'package-lock.json'), 'utf8');
+    dependenciesOf(join(work, 'package-lock.json')) === dependenciesOf(join(ROOT, 'package-lock.json'));
   if (sameLock) symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
   else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: work, stdio: 'ignore' });
   execFileSync('npm', ['run', 'build'], { cwd: work, stdio: 'ignore' });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -15,7 +15,9 @@ const API_KEY = 'upgrade-test-api-key-01';
 const H_S = 1;
 const T_S = 3;
 const GRACE_S = 2;
-const VERSION = (require('../../package.json') as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 interface LeaseSample {
   atMs: number;
@@ -215,7 +217,7 @@ describeTopology('rolling upgrades behind HAProxy', () =>
         `Rolling upgrade ${old.version} → ${VERSION} on ${kind}: ${load.total} requests through HAProxy, ` +
           `${load.failures.length} failed; the ${VERSION} node was healthy ${healthyMs} ms after its start and ` +
           `held the primary role ${tookOver.atMs - joinedAt} ms after it (${Date.now() - joinedAt} ms for the whole upgrade); ${held.length} lease samples, ` +
-          `${new Set(held.map((s) => s.holder)).size} holders, never none\n`,
+          `${new Set(held.map((s) => s.holder)).size} holders, never none${load.failures.length ? `; failures: ${load.failures.slice(0, 5).join(' | ')}` : ''}\n`,
       );
       expect(load.failures).toEqual([]);
       expect(load.total).toBeGreaterThan(100);

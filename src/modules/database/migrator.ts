@@ -88,8 +88,6 @@ async function migratePostgres(url: string, work: Work): Promise<string[]> {
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATION_LOCK]);
     const connection: SqlConnection = {
       exec: async (sql) => void (await client.query(sql)),
       rows: async (sql, params = []) => (await client.query(sql, params)).rows as Record<string, unknown>[],
@@ -100,18 +98,34 @@ async function migratePostgres(url: string, work: Work): Promise<string[]> {
           )
         ).rows.map((row) => row.name),
     };
-    try {
-      const applied = await work(connection);
-      await client.query('COMMIT');
-      return applied;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATION_LOCK]);
+      // A schema change waits for the transactions that use its table, and every statement of the running
+      // nodes on that table queues behind it meanwhile; a running node's transaction that holds one table
+      // and reads another the change holds is a deadlock, which PostgreSQL resolves after deadlock_timeout
+      // (1 s) by failing one of them. So a change may wait only briefly (below both), and the whole run is
+      // tried again a moment later, as GitLab's migrations do, instead of stalling or failing the cluster.
+      await client.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT_MS}ms'`);
+      try {
+        const applied = await work(connection);
+        await client.query('COMMIT');
+        return applied;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= DDL_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
+      }
     }
   } finally {
     await client.end();
   }
 }
+
+/** How long one schema change may wait for a table's lock, and how often the run is tried (about a minute). */
+const DDL_LOCK_TIMEOUT_MS = 300;
+const DDL_ATTEMPTS = 100;
+const LOCK_NOT_AVAILABLE = '55P03';
 
 async function applyPending(
   connection: SqlConnection,
