@@ -27,6 +27,8 @@ export class Load {
           this.failures.push(`${new Date().toISOString()} ${path}: ${response.status} ${body.slice(0, 300)}`);
       } catch (error) {
         this.failures.push(`${new Date().toISOString()} ${path}: ${(error as Error).cause ?? error}`);
+        // Nothing listening: a moment before the next try, not a busy loop.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
       this.total += 1;
     }

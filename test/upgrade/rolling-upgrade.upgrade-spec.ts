@@ -101,6 +101,8 @@ describeTopology('rolling upgrades behind HAProxy', () =>
     let sampler: LeaseSampler;
     let haproxy: HaProxy;
     let scratch: string;
+    /** Stopped in afterAll too: a failed expectation must not leave its workers running. */
+    let load: Load | null = null;
     const keys = {
       encryptionKey: randomBytes(32).toString('hex'),
       machineKey: randomBytes(32).toString('hex'),
@@ -157,6 +159,7 @@ describeTopology('rolling upgrades behind HAProxy', () =>
     });
 
     afterAll(async () => {
+      await load?.stop();
       await sampler?.stop();
       await Promise.all([...nodes.values()].map((node) => node.stop('SIGKILL')));
       await stopAll();
@@ -168,7 +171,7 @@ describeTopology('rolling upgrades behind HAProxy', () =>
       expect(old.version).not.toBe(VERSION);
       await inRotation('up-a');
       await inRotation('up-b');
-      const load = new Load(haproxy.url, API_KEY);
+      load = new Load(haproxy.url, API_KEY);
 
       const joinedAt = Date.now();
       await start('up-c', null);

@@ -113,7 +113,7 @@ async function migratePostgres(url: string, work: Work): Promise<string[]> {
         return applied;
       } catch (error) {
         await client.query('ROLLBACK');
-        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= DDL_ATTEMPTS) throw error;
+        if (sqlStateOf(error) !== LOCK_NOT_AVAILABLE || attempt >= DDL_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
       }
     }
@@ -126,6 +126,19 @@ async function migratePostgres(url: string, work: Work): Promise<string[]> {
 const DDL_LOCK_TIMEOUT_MS = 300;
 const DDL_ATTEMPTS = 100;
 const LOCK_NOT_AVAILABLE = '55P03';
+
+/** The SQLSTATE of a database error, also when umzug wraps it (as `cause`, or `original` in older umzug). */
+function sqlStateOf(error: unknown): string | undefined {
+  for (
+    let e = error as { code?: unknown; cause?: unknown; original?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth += 1
+  ) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = (e.cause ?? e.original) as typeof e;
+  }
+  return undefined;
+}
 
 async function applyPending(
   connection: SqlConnection,
