@@ -52,9 +52,20 @@ export function buildRelease(release: Release): BuiltRelease {
   const folder = join(cache, `${release.version}-${release.commit.slice(0, 12)}`);
   const built = { ...release, folder, main: join(folder, 'dist', 'main.js') };
   if (existsSync(join(folder, '.built'))) return built;
-  try {
-    execFileSync('git', ['cat-file', '-e', `${release.commit}^{commit}`], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
+  if (!hasCommit(release.commit)) {
+    // A shallow clone: try to fetch the history from where it came from (it fails quietly offline).
+    for (const args of [
+      ['fetch', '--quiet', '--unshallow'],
+      ['fetch', '--quiet', 'origin', release.commit],
+    ]) {
+      try {
+        execFileSync('git', args, { cwd: ROOT, stdio: 'ignore', timeout: 60_000 });
+      } catch {
+        // not reachable, or not shallow
+      }
+    }
+  }
+  if (!hasCommit(release.commit)) {
     throw new Error(
       `release ${release.version} (commit ${release.commit}) is not in this clone: fetch the full history (git fetch --unshallow) to build it`,
     );
@@ -110,4 +121,13 @@ function dependenciesOf(lockFile: string): string {
   delete lock.version;
   if (lock.packages?.['']) delete lock.packages[''].version;
   return JSON.stringify(lock);
+}
+
+function hasCommit(commit: string): boolean {
+  try {
+    execFileSync('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: ROOT, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
