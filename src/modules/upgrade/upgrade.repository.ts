@@ -48,13 +48,12 @@ export class UpgradeRepository {
 
   /**
    * Runs one contract step, in one transaction that holds the primary's fence and the migration lock:
-   * only when it has not run yet and no live node runs a release older than `version`. Records it in the
+   * only when it has not run yet and no live node runs a release that `isOlder` names. Records it in the
    * ledger and writes its event, both or neither.
    */
   async runContract(
     fence: Fence,
     file: MigrationFile,
-    version: string,
     isOlder: (other: string) => boolean,
     event: NewEvent,
   ): Promise<ContractOutcome> {

@@ -51,7 +51,6 @@ export class UpgradeService {
     const outcome = await this.repository.runContract(
       fence,
       file,
-      this.config.version,
       (other) => compareVersions(other, this.config.version) < 0,
       {
         kind: 'schema-contracted',
