@@ -162,17 +162,51 @@ describe('FailoverService', () => {
   });
 
   it('asks to take the role from a live primary of an older release, and only from that holder at that epoch', async () => {
-    const seen = (version: string | null, holder = 'old') => ({ holder, epoch: 7, version });
+    const seen = (version: string | null, holder = 'old') => ({
+      holder,
+      epoch: 7,
+      version,
+      expiresAtMs: 10_000,
+      databaseNowMs: 9_000,
+    });
     const asked = async (mine: string, primary: ReturnType<typeof seen> | null) => {
-      await sut.renew('me', settings, { ...PROCESS, upgrade: { version: mine, primarySeen: primary } });
-      return leases.calls.at(-1)!.preempt;
+      const before = leases.calls.length;
+      await sut.renew('me', settings, { ...PROCESS, version: mine, primarySeen: primary });
+      return leases.calls.length === before ? 'nothing asked' : leases.calls.at(-1)!.preempt;
     };
     expect(await asked('1.6.0', seen('1.5.0'))).toEqual({ holder: 'old', epoch: 7 });
     expect(await asked('1.10.0', seen('1.9.3'))).toEqual({ holder: 'old', epoch: 7 });
-    expect(await asked('1.6.0', seen('1.6.0'))).toBeNull();
-    expect(await asked('1.5.0', seen('1.6.0'))).toBeNull();
+    // Not older: the lease is live elsewhere, so there is nothing to ask for.
+    expect(await asked('1.6.0', seen('1.6.0'))).toBe('nothing asked');
+    expect(await asked('1.5.0', seen('1.6.0'))).toBe('nothing asked');
+    // The holder's component is gone (no version): the database decides.
     expect(await asked('1.6.0', seen(null))).toBeNull();
     expect(await asked('1.6.0', seen('1.5.0', 'me'))).toBeNull();
     expect(await asked('1.6.0', null)).toBeNull();
+  });
+
+  it("asks nothing while its heartbeat saw another component's live lease, and asks when that lease is about to expire", async () => {
+    const primary = (expiresInMs: number) => ({
+      holder: 'other',
+      epoch: 4,
+      version: '1.6.0',
+      expiresAtMs: 50_000 + expiresInMs,
+      databaseNowMs: 50_000,
+    });
+    leases.answers = [null, { epoch: 5, previousHolder: 'other', previousEpoch: 4 }];
+    expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(2_000) })).toBe(false);
+    expect(leases.calls).toHaveLength(0);
+    // Within the margin of its expiry, or already expired: asked (the database has the last word).
+    expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(50) })).toBe(false);
+    expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(-10) })).toBe(true);
+    expect(leases.calls).toHaveLength(2);
+    // A primary always renews, whatever its heartbeat saw (the database tells it when it lost the lease).
+    await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(2_000) });
+    expect(leases.calls).toHaveLength(3);
+    // Without automatic failover a live holder keeps the role whatever its expiry: nothing to ask either.
+    const manual = { ...settings, automaticFailover: false };
+    const other = new FailoverService(leases as unknown as LeaseRepository, clock, metrics);
+    await other.renew('third', manual, { ...PROCESS, primarySeen: primary(-5_000) });
+    expect(leases.calls).toHaveLength(3);
   });
 });

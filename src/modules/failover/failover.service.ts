@@ -7,6 +7,22 @@ import { compareVersions } from '../../common/versions';
 import { Fence, LeaseLostError, LeaseRecord, PrimarySeen } from './lease';
 import { LeaseRepository } from './lease.repository';
 
+/**
+ * A lease that expires this soon after the heartbeat read it is asked for anyway: the lease statement runs
+ * a few milliseconds after the heartbeat's, and a takeover must not wait a whole period for that.
+ */
+const EXPIRY_MARGIN_MS = 100;
+
+/**
+ * Whether the lease, as this period's heartbeat read it, is held by another component that the database
+ * would not let `holder` take it from: with automatic failover, one whose lease has not expired; without
+ * it, any holder whose component still exists (only an administrator's action moves the role then).
+ */
+export function heldElsewhere(holder: string, seen: PrimarySeen | null, automaticFailover: boolean): boolean {
+  if (!seen || seen.holder === holder || seen.version === null) return false;
+  return !automaticFailover || seen.expiresAtMs > seen.databaseNowMs + EXPIRY_MARGIN_MS;
+}
+
 /** A change of holder this node won, for the health checker to record (fenced) as a "primary changed" event. */
 export interface PrimaryChange {
   epoch: number;
@@ -40,7 +56,9 @@ export class FailoverService {
   /**
    * One renewal (or takeover) attempt by the process `instanceId` for its service component `holder`;
    * returns whether this component is primary afterwards. With `mayAcquire` false (its encryption key is not
-   * the cluster's) it only keeps a lease it already holds.
+   * the cluster's) it only keeps a lease it already holds. A backup whose heartbeat has just seen the lease
+   * held by another live component (`primarySeen`) asks nothing: the database would refuse it, and most
+   * nodes of a cluster are backups, so this is most of the lease's cost (see heldElsewhere).
    */
   async renew(
     holder: string,
@@ -48,8 +66,10 @@ export class FailoverService {
     process: {
       instanceId: string;
       mayAcquire: boolean;
-      /** This node's release, and the primary its last heartbeat saw: see preemptable. */
-      upgrade?: { version: string; primarySeen: PrimarySeen | null };
+      /** This node's release: see preemptable. */
+      version?: string;
+      /** The primary this period's heartbeat saw; null when not known (the heartbeat failed). */
+      primarySeen?: PrimarySeen | null;
     },
   ): Promise<boolean> {
     const timeoutMs = settings.staleTimeoutSeconds * 1000;
@@ -60,6 +80,10 @@ export class FailoverService {
       this.holder = holder;
       this.epoch = null;
     }
+    const seen = process.primarySeen ?? null;
+    const preempt = process.version ? this.preemptable(holder, process.version, seen) : null;
+    if (this.epoch === null && !preempt && heldElsewhere(holder, seen, settings.automaticFailover))
+      return false;
     let grant;
     try {
       grant = await this.leases.renewOrAcquire({
@@ -69,9 +93,7 @@ export class FailoverService {
         timeoutMs,
         automaticFailover: settings.automaticFailover,
         mayAcquire: process.mayAcquire,
-        preempt: process.upgrade
-          ? this.preemptable(holder, process.upgrade.version, process.upgrade.primarySeen)
-          : null,
+        preempt,
       });
     } catch (error) {
       this.logger.warn(`could not renew the primary lease: ${errorSummary(error)}`);

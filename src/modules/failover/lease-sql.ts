@@ -38,18 +38,21 @@ export function nextEpochSql(kind: DatabaseKind): Prisma.Sql {
 
 /**
  * The primary as a heartbeat's answer carries it (see HeartbeatRepository.reportPresence): the holder, its
- * epoch and the version its component runs, so that a node of a newer release can take the role over from
- * an older one without a statement of its own (FailoverService.renew).
+ * epoch, when its lease expires and the version its component runs. A backup that sees a live lease held
+ * by another component needs no lease statement of its own that period, and a node of a newer release can
+ * take the role over from an older one (FailoverService.renew).
  */
 export const PRIMARY_COLUMNS_SQL = Prisma.raw(
   "(SELECT pl.holder FROM leases pl WHERE pl.role = 'service') AS primary_holder, " +
     "(SELECT pl.epoch FROM leases pl WHERE pl.role = 'service') AS primary_epoch, " +
+    "(SELECT pl.expires_at_ms FROM leases pl WHERE pl.role = 'service') AS primary_expires_at_ms, " +
     "(SELECT pc.version FROM leases pl JOIN components pc ON pc.id = pl.holder WHERE pl.role = 'service') AS primary_version",
 );
 
 export interface PrimaryColumns {
   primary_holder: string | null;
   primary_epoch: bigint | number | null;
+  primary_expires_at_ms: bigint | number | null;
   primary_version: string | null;
 }
 

@@ -34,6 +34,9 @@ export interface LeaseRequest {
 export interface PrimarySeen extends Fence {
   /** The release its component runs; null when the holder's row is gone. */
   version: string | null;
+  /** When the lease expires, and the database's time when the heartbeat read it (both by the database's clock). */
+  expiresAtMs: number;
+  databaseNowMs: number;
 }
 
 /** What one renew-or-acquire statement wrote, when it wrote anything. */

@@ -40,6 +40,25 @@ export interface PresenceReport {
   settingsRevision: number;
 }
 
+/**
+ * What a node learns from its heartbeat's own answer instead of polling for it: the primary lease (a backup
+ * that sees it held and live needs no lease statement), the settings revision (a new one is read at once)
+ * and the cluster's key check (whether this node may become primary).
+ */
+export interface BeatNews {
+  settingsRevision: number;
+  keyCheck: string | null;
+  primary: PrimarySeen | null;
+}
+
+/** The answer to one heartbeat statement; no components (all removed or taken over) means no news. */
+export interface PresenceAnswer {
+  mine: Map<ComponentType, string>;
+  databaseNowMs: number | null;
+  drained: boolean;
+  news: BeatNews | null;
+}
+
 /** Another live process already runs a component of this server. */
 export interface InstanceConflict {
   type: ComponentType;
@@ -165,18 +184,11 @@ export class HeartbeatRepository {
   /**
    * One statement per heartbeat period for all of this process's components: it is alive (and its service
    * component's heartbeat), its clock skew, its eligibility and the settings it follows. Returns the
-   * components still registered to this process (one missing was removed, or taken over by another process)
-   * and whether an administrator drained its service component.
+   * components still registered to this process (one missing was removed, or taken over by another process),
+   * whether an administrator drained its service component, and the news a node would otherwise poll for:
+   * the primary lease, the settings revision and the cluster's key check (see BeatNews).
    */
-  async reportPresence(
-    instanceId: string,
-    report: PresenceReport,
-  ): Promise<{
-    mine: Map<ComponentType, string>;
-    databaseNowMs: number | null;
-    drained: boolean;
-    primary: PrimarySeen | null;
-  }> {
+  async reportPresence(instanceId: string, report: PresenceReport): Promise<PresenceAnswer> {
     // SQLite's RETURNING may not name the FROM table: the database's "now" comes back as instance_seen_at_ms.
     const rows = await this.prisma.whileLocked(
       () => this.prisma.client.$queryRaw<
@@ -185,6 +197,8 @@ export class HeartbeatRepository {
           type: ComponentType;
           now_ms: bigint | number;
           drained_at_ms: bigint | number | null;
+          settings_revision_now: bigint | number;
+          key_check: string | null;
         } & PrimaryColumns)[]
       >`
       WITH clock AS (SELECT ${this.prisma.nowMsSql()} AS now_ms)
@@ -196,21 +210,32 @@ export class HeartbeatRepository {
         settings_revision = ${report.settingsRevision}
       FROM clock
       WHERE instance_id = ${instanceId}
-      RETURNING id, type, instance_seen_at_ms AS now_ms, drained_at_ms, ${PRIMARY_COLUMNS_SQL}`,
+      RETURNING id, type, instance_seen_at_ms AS now_ms, drained_at_ms, ${PRIMARY_COLUMNS_SQL},
+        (SELECT ns.revision FROM cluster_settings ns WHERE ns.id = 1) AS settings_revision_now,
+        (SELECT ns.encryption_check FROM cluster_settings ns WHERE ns.id = 1) AS key_check`,
       HEARTBEAT_LOCK_BUDGET_MS,
     );
+    if (rows.length === 0) return { mine: new Map(), databaseNowMs: null, drained: false, news: null };
+    const [first] = rows;
+    const databaseNowMs = Number(first.now_ms);
     return {
       mine: new Map(rows.map((row) => [row.type, row.id])),
-      databaseNowMs: rows.length > 0 ? Number(rows[0].now_ms) : null,
+      databaseNowMs,
       drained: rows.some((row) => row.type === 'service' && row.drained_at_ms !== null),
-      primary:
-        rows.length > 0 && rows[0].primary_holder !== null
-          ? {
-              holder: rows[0].primary_holder,
-              epoch: Number(rows[0].primary_epoch),
-              version: rows[0].primary_version,
-            }
-          : null,
+      news: {
+        settingsRevision: Number(first.settings_revision_now),
+        keyCheck: first.key_check,
+        primary:
+          first.primary_holder !== null
+            ? {
+                holder: first.primary_holder,
+                epoch: Number(first.primary_epoch),
+                version: first.primary_version,
+                expiresAtMs: Number(first.primary_expires_at_ms),
+                databaseNowMs,
+              }
+            : null,
+      },
     };
   }
 

@@ -3,7 +3,8 @@ import { Clock } from '../../common/clock';
 import type { AppConfig, ComponentType } from '../environment/app-config';
 import { NodeKeys } from '../environment/node-keys';
 import { MetricsService } from '../metrics/metrics.service';
-import type { VerificationService } from '../verification/verification.service';
+import { VerificationService } from '../verification/verification.service';
+import type { VerificationRepository } from '../verification/verification.repository';
 import type {
   HeartbeatRepository,
   InstanceLiveness,
@@ -38,6 +39,8 @@ class FakeServers {
   conflictAddress: string | null = null;
   registrations: { types: ComponentType[]; isLive: InstanceLiveness; recordConflict: boolean }[] = [];
   reports: PresenceReport[] = [];
+  /** The cluster's key check, as the settings row holds it. */
+  keyCheck: string | null = null;
 
   async registerInstance(
     registration: InstanceRegistration,
@@ -62,7 +65,12 @@ class FakeServers {
 
   async reportPresence(_instanceId: string, report: PresenceReport) {
     this.reports.push(report);
-    return { mine: new Map(this.mine), databaseNowMs: Date.now() - 600_000 };
+    return {
+      mine: new Map(this.mine),
+      databaseNowMs: Date.now() - 600_000,
+      drained: false,
+      news: { settingsRevision: 4, keyCheck: this.keyCheck, primary: null },
+    };
   }
 }
 
@@ -82,7 +90,6 @@ describe('HeartbeatService', () => {
   let servers: FakeServers;
   let crypto: KeyCrypto;
   let sut: HeartbeatService;
-  let verification: { eligible: boolean; isEligible(): Promise<boolean> };
 
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['error', 'warn']));
@@ -90,18 +97,16 @@ describe('HeartbeatService', () => {
   beforeEach(() => {
     servers = new FakeServers();
     crypto = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 1), Buffer.alloc(32, 2)));
-    verification = {
-      eligible: true,
-      async isEligible() {
-        return this.eligible;
-      },
-    };
+    const verification = new VerificationService(
+      { findClusterKeyCheck: async () => servers.keyCheck } as unknown as VerificationRepository,
+      crypto,
+    );
     const clusterSettings = { get: async () => settings } as unknown as ClusterSettingsService;
     sut = new HeartbeatService(
       config,
       servers as unknown as HeartbeatRepository,
       clusterSettings,
-      verification as unknown as VerificationService,
+      verification,
       crypto,
       new Clock(),
       new MetricsService(),
@@ -138,7 +143,7 @@ describe('HeartbeatService', () => {
     servers.mine.delete('service');
     const beat = await sut.beat(settings);
     expect(servers.registrations[1]).toMatchObject({ types: ['service'], recordConflict: true });
-    expect(beat).toEqual({ serviceComponentId: 'service-id', eligible: true });
+    expect(beat).toMatchObject({ serviceComponentId: 'service-id', eligible: true, outdated: false });
   });
 
   it('stands aside, without the lease, while another process runs its component', async () => {
@@ -153,10 +158,19 @@ describe('HeartbeatService', () => {
 
   it("reports whether its key is the cluster's, its clock skew and the settings revision it follows", async () => {
     await sut.start();
-    expect((await sut.beat(settings)).eligible).toBe(true);
-    verification.eligible = false;
-    expect((await sut.beat(settings)).eligible).toBe(false);
+    expect(await sut.beat(settings)).toMatchObject({ eligible: true, outdated: false, settingsRevision: 4 });
+    expect(servers.reports.at(-1)).toMatchObject({ eligible: true });
+    // Another node records a key check made with another key: the answer carries it, and this beat (which
+    // reported the old eligibility) says it is outdated; the next one reports the new one.
+    const other = new KeyCrypto(new NodeKeys(Buffer.alloc(32, 9), Buffer.alloc(32, 2)));
+    servers.keyCheck = other.makeEncryptionToken();
+    expect(await sut.beat(settings)).toMatchObject({ eligible: false, outdated: true });
+    expect(servers.reports.at(-1)).toMatchObject({ eligible: true });
+    expect(await sut.beat(settings)).toMatchObject({ eligible: false, outdated: false });
     expect(servers.reports.at(-1)).toMatchObject({ eligible: false, settingsRevision: 4 });
+    // This node's own key opens a check made with it.
+    servers.keyCheck = crypto.makeEncryptionToken();
+    expect(await sut.beat(settings)).toMatchObject({ eligible: true, outdated: true });
     // Measured against the database's clock (the fake one runs ten minutes slow), written with the heartbeat.
     expect(servers.reports.at(-1)!.clockSkewMs).toBeGreaterThan(599_000);
     expect(servers.reports.at(-1)!.clockSkewMs).toBeLessThan(601_000);

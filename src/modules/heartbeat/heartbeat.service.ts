@@ -38,6 +38,13 @@ export interface Beat {
   drained: boolean;
   /** The primary lease as the heartbeat's statement read it. */
   primary: PrimarySeen | null;
+  /** The settings revision the database has now (null: not known, the heartbeat found none of its components). */
+  settingsRevision: number | null;
+  /**
+   * What this heartbeat wrote is already out of date: the key check it judged its eligibility by changed
+   * meanwhile (the first primary recorded it). The next heartbeat should follow at once.
+   */
+  outdated: boolean;
 }
 
 /**
@@ -101,23 +108,36 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     return this.identity.instance.id;
   }
 
-  /** One heartbeat period: report presence, register again what was removed, notice a duplicate. */
+  /**
+   * One heartbeat period: report presence, register again what was removed, notice a duplicate. One
+   * statement: the eligibility it reports was judged by the key check the previous heartbeat's answer
+   * carried, and this answer's key check is judged for the next one (a change is rare: the first primary
+   * records it once; the Beat then says `outdated`).
+   */
   async beat(settings: ClusterSettings): Promise<Beat> {
     try {
-      this.eligible = await this.verification.isEligible();
       const sentAtMs = this.clock.now().getTime();
-      const { mine, databaseNowMs, drained, primary } = await this.heartbeats.reportPresence(
+      const reported = this.eligible;
+      const { mine, databaseNowMs, drained, news } = await this.heartbeats.reportPresence(
         this.identity.instance.id,
         this.presence(settings),
       );
       this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
+      if (news) this.eligible = this.verification.eligibleFor(news.keyCheck);
       const missing = this.config.components.filter((type) => !mine.has(type));
       this.componentIds = mine;
       if (missing.length > 0) await this.registerAgain(missing, settings);
       if (this.config.components.includes('service')) this.metrics.heartbeatsWritten.inc({ type: 'service' });
       await this.outages.succeeded(settings.heartbeatFrequencySeconds);
       this.paths.noteHeartbeat(this.identity.instance.id, missing.length > 0);
-      return { serviceComponentId: this.serviceComponentId(), eligible: this.eligible, drained, primary };
+      return {
+        serviceComponentId: this.serviceComponentId(),
+        eligible: this.eligible,
+        drained,
+        primary: news?.primary ?? null,
+        settingsRevision: news?.settingsRevision ?? null,
+        outdated: this.eligible !== reported,
+      };
     } catch (error) {
       if (this.config.components.includes('service')) this.metrics.heartbeatsFailed.inc({ type: 'service' });
       this.outages.failed();

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** How often the event loop delay is sampled (see the constructor). */
+const EVENT_LOOP_SAMPLE_MS = 200;
+
 /**
  * This node's Prometheus metrics. Counters are bumped where things happen (heartbeats, takeovers, HTTP
  * requests); the cluster's state (components by type and status, the primary's epoch) is set at scrape time
@@ -73,7 +76,10 @@ export class MetricsService {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    // The event loop delay is sampled by a timer every `eventLoopMonitoringPrecision` ms: at prom-client's
+    // default of 10 ms that timer alone cost 8 ms of CPU per second per node (measured: a quarter of an idle
+    // node's cost). At 200 ms it costs 0.4 ms/s and still catches every stall longer than 200 ms.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // Zero from the start, so that rate() and alerts see a series before the first failure.
     for (const type of ['web', 'service'] as const) {
       this.heartbeatsWritten.inc({ type }, 0);

@@ -26,14 +26,18 @@ const FOLLOW = 'settings-follow';
 /** Up to ±10% of the heartbeat period, so that backups do not all try at the same instant. */
 const JITTER = 0.1;
 /**
- * How often every node reads the settings revision. A node must follow a change within a second whatever
- * its current period (a 30 s heartbeat would otherwise keep the old period for up to 30 s, judge others by
- * the new timeout, and delay a failover). One single-row read four times a second costs next to nothing and
- * behaves the same on both databases and through an outage; PostgreSQL's LISTEN/NOTIFY would need a
- * dedicated connection and loses notifications sent while it is down, and SQLite's data_version changes
- * with every heartbeat of every node, so it tells nothing about the settings.
+ * A node must follow a settings change within about a second whatever its current period (a 30 s heartbeat
+ * would otherwise keep the old period for up to 30 s, judge others by the new timeout, and delay a
+ * failover). Every heartbeat's answer carries the revision (see HeartbeatRepository.reportPresence), so at
+ * a period of up to FOLLOW_BY_HEARTBEAT_MS nothing else is read; at a longer one the node also reads the
+ * revision alone every FOLLOW_INTERVAL_MS between heartbeats. Reading it costs each node about a
+ * millisecond of CPU (mostly Prisma's), which at four reads a second on every node was the largest part of
+ * an idle cluster's cost. PostgreSQL's LISTEN/NOTIFY would need a dedicated connection, does not work
+ * through a pooler in transaction mode, and loses notifications sent while it is down; SQLite's
+ * data_version changes with every heartbeat of every node, so it tells nothing about the settings.
  */
-const FOLLOW_INTERVAL_MS = 250;
+const FOLLOW_BY_HEARTBEAT_MS = 1_000;
+const FOLLOW_INTERVAL_MS = 500;
 
 /**
  * Schedules the node's heartbeat period: report this process alive (with the service component's
@@ -79,11 +83,24 @@ export class HeartbeatScheduler
     );
   }
 
-  /** One heartbeat period. */
+  /**
+   * One heartbeat period. The settings are read again only when the heartbeat's answer shows a new revision
+   * (then the period runs once more at once, so that the node reports the revision it now follows).
+   */
   async tick(): Promise<void> {
-    const settings = await this.readSettings();
-    if (!settings) return;
-    const beat = await this.reportAlive(settings);
+    const known = this.settings ?? (await this.readSettings());
+    if (!known) return;
+    const beat = await this.reportAlive(known);
+    let settings = known;
+    if (beat?.settingsRevision != null && beat.settingsRevision !== known.revision) {
+      const read = await this.readSettings();
+      if (read && read.revision !== known.revision) {
+        settings = read;
+        this.tickAgain = true;
+      }
+    }
+    // Its eligibility changed under it (the cluster's key check was recorded): report the new one at once.
+    if (beat?.outdated) this.tickAgain = true;
     if (!this.config.components.includes('service')) return;
     if (!(await this.holdOrSeekLease(beat, settings))) return;
     if (await this.handOverIfBarred(settings)) return;
@@ -127,8 +144,10 @@ export class HeartbeatScheduler
       // A drained component asks too: the database refuses it, except its own lease nobody took (see
       // LeaseRepository.renewOrAcquire).
       mayAcquire: this.lastBeat?.eligible ?? false,
-      // Fresh news only: a failed heartbeat's stale view of the primary must not make this node take over.
-      upgrade: { version: this.config.version, primarySeen: beat?.primary ?? null },
+      // Fresh news only: a failed heartbeat's stale view of the primary must neither make this node take
+      // over nor keep it from asking.
+      version: this.config.version,
+      primarySeen: beat?.primary ?? null,
     });
   }
 
@@ -180,6 +199,7 @@ export class HeartbeatScheduler
   /** Starts a tick at once when the settings revision moved on (see FOLLOW_INTERVAL_MS). */
   private async followSettings(): Promise<void> {
     if (this.following || this.stopped || !this.settings) return;
+    if (this.settings.heartbeatFrequencySeconds * 1000 <= FOLLOW_BY_HEARTBEAT_MS) return;
     this.following = true;
     try {
       const revision = await this.clusterSettings.revision();

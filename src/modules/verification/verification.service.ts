@@ -20,7 +20,11 @@ export class VerificationService {
 
   /** Eligible to be primary: the key check opens with this node's key, or the cluster has none yet. */
   async isEligible(): Promise<boolean> {
-    const check = await this.repository.findClusterKeyCheck();
+    return this.eligibleFor(await this.repository.findClusterKeyCheck());
+  }
+
+  /** As isEligible, for the key check as a heartbeat's answer carried it (no statement of its own). */
+  eligibleFor(check: string | null): boolean {
     if (this.known?.check !== check) {
       this.known = { check, eligible: check === null || this.crypto.opensEncryptionToken(check) };
     }
