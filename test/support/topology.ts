@@ -191,6 +191,10 @@ class ServiceProcess {
     this.watchId = watchdog.watch({ pid: this.child.pid, signal: 'SIGKILL', dir });
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   get exited(): boolean {
     return this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null;
   }
@@ -352,6 +356,11 @@ export class PostgresServer {
     database = 'app',
   ): Promise<T[]> {
     return queryOnce<T>({ connectionString: this.url(database) }, sql, params);
+  }
+
+  /** The postmaster's process id (its children are the backends and the server's own processes). */
+  postmasterPid(): number {
+    return Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
   async start(): Promise<void> {
@@ -562,6 +571,11 @@ export class PgBouncer {
 
   url(database = this.database): string {
     return `postgresql://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** Its process, for measuring what it costs. */
+  get pid(): number {
+    return this.service.pid;
   }
 
   async query<T extends QueryResultRow = Record<string, unknown>>(

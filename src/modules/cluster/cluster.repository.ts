@@ -68,17 +68,21 @@ export class ClusterRepository {
    */
   async findCluster(
     db: Pick<Prisma.TransactionClient, '$queryRaw'> = this.prisma.client,
+    detail: SnapshotDetail = 'page',
   ): Promise<ClusterSnapshot> {
+    // What only a person reads (where a server runs, how its process reaches the database) stays out of
+    // the primary's every-second read: at 1,000 servers the database path alone is most of the JSON.
+    const shown = (column: string) => (detail === 'page' ? column : 'NULL');
     const [row] = await db.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
       SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
         (SELECT MAX(ended_at_ms) FROM database_outages) AS database_back_at_ms,
         ${releasesJsonSql(this.prisma)} AS releases_json,
         (SELECT ${this.prisma.jsonArrayAggSql(`
-            s.id, s.name, s.os, s.ip_address,
+            s.id, s.name, ${shown('s.os')}, ${shown('s.ip_address')},
             c.id, c.type, c.version, c.encryption_token, c.machine_token, c.added_manually, c.last_heartbeat_at_ms,
-            c.observed_heartbeat, c.observed_keys, c.observed_duplicate, c.instance_address, c.instance_seen_at_ms,
-            c.duplicate_address, c.duplicate_seen_at_ms, c.clock_skew_ms, c.eligible, c.drained_at_ms, c.drained_by,
-            c.database_path`)}
+            c.observed_heartbeat, c.observed_keys, c.observed_duplicate, ${shown('c.instance_address')},
+            c.instance_seen_at_ms, c.duplicate_address, c.duplicate_seen_at_ms, ${shown('c.clock_skew_ms')},
+            c.eligible, c.drained_at_ms, ${shown('c.drained_by')}, ${shown('c.database_path')}`)}
           FROM servers s LEFT JOIN components c ON c.server_id = s.id) AS servers_json
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n ${SETTINGS_JOIN_SQL} ${LEASE_JOIN_SQL}`;
     const byId = new Map<string, ServerRecord>();
@@ -165,6 +169,13 @@ type JsonRow = [
   string | null,
   string | null,
 ];
+
+/**
+ * page: everything the overview shows; checks: what judging the components needs (the health check, a
+ * hand-over), with a server's OS and address and a component's process address, clock skew, drainer and
+ * database path left empty.
+ */
+export type SnapshotDetail = 'page' | 'checks';
 
 /** What one read of the cluster gives: everything the overview and the health check judge by. */
 export interface ClusterSnapshot {

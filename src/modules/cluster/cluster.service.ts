@@ -16,7 +16,13 @@ import {
 } from './component-rules';
 import { KeyCrypto } from '../verification/key-crypto';
 import { upgradeState, UpgradeState } from './upgrade-rules';
-import { ClusterRepository, ClusterSnapshot, ComponentRecord, ServerRecord } from './cluster.repository';
+import {
+  ClusterRepository,
+  ClusterSnapshot,
+  ComponentRecord,
+  ServerRecord,
+  SnapshotDetail,
+} from './cluster.repository';
 
 /** A service component's role (web components have none); the one list the report and its schema use. */
 export const ROLES = ['primary', 'backup', 'inactive', 'ineligible', 'drained'] as const;
@@ -57,8 +63,9 @@ export class ClusterService {
     private readonly crypto: KeyCrypto,
   ) {}
 
-  async evaluate(): Promise<ClusterEvaluation> {
-    return this.judge(await this.repository.findCluster());
+  /** The cluster judged now; `detail` 'checks' leaves out what only a person reads (see SnapshotDetail). */
+  async evaluate(detail: SnapshotDetail = 'page'): Promise<ClusterEvaluation> {
+    return this.judge(await this.repository.findCluster(undefined, detail));
   }
 
   /** The same judgement, read inside a transaction that acts on it. */
@@ -139,7 +146,7 @@ export class ClusterService {
 
   /** A live service component, other than the primary, that may take over (what the primary hands over to). */
   async hasLiveBackup(): Promise<boolean> {
-    const evaluation = await this.evaluate();
+    const evaluation = await this.evaluate('checks');
     return evaluation.components.some((c) => c.role === 'backup');
   }
 }

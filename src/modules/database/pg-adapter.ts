@@ -5,7 +5,6 @@ import type { PoolClient } from 'pg';
 export const PG_LOCK_HOLD_LIMIT_MS = 2_000;
 /** Every query here takes milliseconds; one that has not answered after this is waiting on a dead connection. */
 const PG_QUERY_TIMEOUT_MS = 10_000;
-const POOL_SIZE = 5;
 
 /** How PostgreSQL reports the bound in current_setting(): what the overview expects to see. */
 export const TRANSACTION_BOUND = `${PG_LOCK_HOLD_LIMIT_MS / 1000}s`;
@@ -47,12 +46,13 @@ export function pooledPgAdapter(
   url: string,
   applicationName: string,
   onStatement: () => void,
+  poolSize: number,
 ): AdapterFactory {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by PostgreSQL nodes
   const { PrismaPg: Factory } = require('@prisma/adapter-pg') as { PrismaPg: typeof PrismaPg };
   const factory = new Factory({
     connectionString: url,
-    max: POOL_SIZE,
+    max: poolSize,
     connectionTimeoutMillis: 5_000,
     application_name: applicationName,
     // A connection that went silent (a half-open TCP connection after a network cut) would otherwise keep a

@@ -56,6 +56,7 @@ export class PrismaService implements OnModuleInit, OnApplicationShutdown {
         config.database.url,
         `cluster-overview ${config.serverName}`.slice(0, 63),
         () => (this.statements += 1),
+        config.database.poolSize,
       );
       this.client = new Client({
         adapter,

@@ -15,7 +15,11 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export interface AppConfig {
   port: number;
   host: string;
-  database: { kind: DatabaseKind; url: string; sqliteFile: string | null };
+  /**
+   * poolSize: PostgreSQL connections this node keeps at most (DATABASE_POOL_SIZE); behind PgBouncer the
+   * nodes together may open nodes × poolSize client connections, against its max_client_conn.
+   */
+  database: { kind: DatabaseKind; url: string; sqliteFile: string | null; poolSize: number };
   /** Where generated keys live: the SQLite file's folder, or ./data for PostgreSQL. */
   dataDir: string;
   serverName: string;
@@ -129,6 +133,12 @@ const schema = z.object({
     .min(1, 'must be a whole number of minutes from 1 to 480')
     .max(480, 'must be a whole number of minutes from 1 to 480')
     .default(30),
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ message: 'must be a whole number from 1 to 100' })
+    .int('must be a whole number from 1 to 100')
+    .min(1, 'must be a whole number from 1 to 100')
+    .max(100, 'must be a whole number from 1 to 100')
+    .default(5),
   SHUTDOWN_GRACE_SECONDS: z.coerce
     .number({ message: 'must be a whole number of seconds from 0 to 300' })
     .int('must be a whole number of seconds from 0 to 300')
@@ -182,6 +192,7 @@ const ECHOED = new Set([
   'SESSION_IDLE_MINUTES',
   'SHUTDOWN_GRACE_SECONDS',
   'LOG_FORMAT',
+  'DATABASE_POOL_SIZE',
 ]);
 
 /** Validates the environment into an AppConfig, or throws a ConfigError naming the first bad variable. */
@@ -198,7 +209,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
   const values = parsed.data;
-  const database = parseDatabaseUrl(values.DATABASE_URL, host.cwd);
+  const database = {
+    ...parseDatabaseUrl(values.DATABASE_URL, host.cwd),
+    poolSize: values.DATABASE_POOL_SIZE,
+  };
   return {
     port: values.PORT,
     host: values.HOST,
@@ -222,7 +236,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
   };
 }
 
-function parseDatabaseUrl(url: string, cwd: string): AppConfig['database'] {
+function parseDatabaseUrl(url: string, cwd: string): Omit<AppConfig['database'], 'poolSize'> {
   if (url.startsWith('file:')) {
     const path = url.slice('file:'.length).split('?')[0];
     return { kind: 'sqlite', url, sqliteFile: resolve(cwd, path) };

@@ -43,7 +43,7 @@ export class HealthCheckerService {
   }
 
   private async check(fence: Fence, primaryChange: PrimaryChange | null): Promise<void> {
-    const evaluation = await this.cluster.evaluate();
+    const evaluation = await this.cluster.evaluate('checks');
     const newEvents: NewEvent[] = [];
     const observations: Observation[] = [];
 

@@ -180,7 +180,7 @@ export class HeartbeatScheduler
    */
   private async recordClusterKey(): Promise<void> {
     try {
-      if ((await this.cluster.evaluate()).servingNodeLooksOdd) return;
+      if ((await this.cluster.evaluate('checks')).servingNodeLooksOdd) return;
       await this.verification.recordClusterKeyIfUnset();
     } catch (error) {
       this.logger.warn(`could not record the cluster's key check: ${errorSummary(error)}`);

@@ -23,7 +23,7 @@ export class MonitoringService {
   ) {}
 
   async scrape(): Promise<{ contentType: string; body: string }> {
-    const state = await withTimeout(this.cluster.evaluate(), EVALUATION_TIMEOUT_MS).then(
+    const state = await withTimeout(this.cluster.evaluate('checks'), EVALUATION_TIMEOUT_MS).then(
       (evaluation) => ({
         components: evaluation.components.map((c) => ({ type: c.component.type, status: c.status })),
         primaryEpoch: evaluation.lease.epoch,
