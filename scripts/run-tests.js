@@ -3,8 +3,9 @@
 //
 // The suite is mostly waiting: the cluster and topology tiers watch real processes heartbeat for minutes
 // (the failover test's steady run alone is a minute per database kind). On two cores, one lane runs the
-// cluster and topology tiers; the other the unit, end-to-end and browser tiers, then the PostgreSQL half
-// of the failover test and the rolling-upgrade tier (which builds the previous release once per machine). Within a lane Jest runs in band, so no timing-sensitive file shares the machine with
+// twenty-node test, then the cluster and topology tiers; the other the unit, end-to-end and browser tiers,
+// then the failover test (both kinds) and the rolling-upgrade tier (which builds the previous release once
+// per machine). Within a lane Jest runs in band, so no timing-sensitive file shares the machine with
 // more than one other file. Extra arguments go to both Jest runs (for example a test name pattern).
 //
 // Jest has no way to run two sets of projects side by side in one run, hence this script. It prints each
@@ -20,10 +21,22 @@ const extra = process.argv.slice(2);
 const results = mkdtempSync(join(tmpdir(), 'cluster-tests-'));
 
 const LANES = [
-  [['--selectProjects', 'cluster', 'topology', '--testPathIgnorePatterns', 'failover-postgresql']],
+  [
+    // First, while the other lane is busy with Chromium: it mostly waits for forty nodes to settle.
+    ['--selectProjects', 'topology', '--testPathPatterns', 'twenty-nodes'],
+    [
+      '--selectProjects',
+      'cluster',
+      'topology',
+      '--testPathIgnorePatterns',
+      'failover-postgresql',
+      'failover-sqlite',
+      'twenty-nodes',
+    ],
+  ],
   [
     ['--selectProjects', 'unit', 'e2e', 'browser'],
-    ['--selectProjects', 'cluster', '--testPathPatterns', 'failover-postgresql'],
+    ['--selectProjects', 'cluster', '--testPathPatterns', 'failover-postgresql', 'failover-sqlite'],
     ['--selectProjects', 'upgrade'],
   ],
 ];
