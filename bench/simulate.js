@@ -436,6 +436,12 @@ async function main() {
     select: { serverName: true },
   });
   const falseStaleEvents = staleEvents.filter((event) => !frozenOrStopped.has(event.serverName));
+  const expectedStale = new Set(
+    staleEvents.filter((event) => frozenOrStopped.has(event.serverName)).map((event) => event.serverName),
+  );
+  const wrongKeysFlagged = await prisma.client.component.count({
+    where: { type: 'web', observedKeys: 'decryption-failure' },
+  });
   const beats = timings.heartbeats.length;
   const rows = [
     [
@@ -453,6 +459,11 @@ async function main() {
     [
       'false stale',
       `${falseStale.size} servers at ${falseStaleSamples} samples, ${falseStaleEvents.length} events`,
+    ],
+    [
+      'true stale, keys flagged',
+      `${expectedStale.size} of the ${frozenOrStopped.size} frozen or stopped servers went stale; ` +
+        `${wrongKeysFlagged} web components fail key verification (${options.wrongKeys} on wrong keys)`,
     ],
     [
       'primaries seen',

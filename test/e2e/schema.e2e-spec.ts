@@ -53,6 +53,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0006_webhooks.sql',
       '0007_failover_identities.sql',
       '0008_rolling_upgrades.sql',
+      '0009_heartbeat_index.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -319,6 +320,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0006_webhooks.sql',
         '0007_failover_identities.sql',
         '0008_rolling_upgrades.sql',
+        '0009_heartbeat_index.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();
