@@ -76,7 +76,7 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   configureViews(app, config);
-  app.get(ApiDocument).document = buildApiDocument(app, config.version);
+  app.get(ApiDocument).build = () => buildApiDocument(app, config.version);
 }
 
 function configureViews(app: NestExpressApplication, config: AppConfig): void {
