@@ -237,8 +237,10 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
       expect(statuses.filter((status) => !status.endsWith(' ok'))).toEqual([]);
       expect(total).toBeLessThanOrEqual(CORES_AT_REST);
       // 1.5.0 sent about eight per node per second (four settings polls, a settings read, a key check read,
-      // the heartbeat and the lease's transaction).
-      expect(perSecond).toBeLessThan(NODES + 15);
+      // the heartbeat and the lease's transaction). Through PgBouncer the server also runs the nodes'
+      // once-a-minute path probes' pooling rounds, which a direct connection skips, and the pooler's own
+      // checks of idle server connections: about twice as many transactions, measured.
+      expect(perSecond).toBeLessThan(cluster.pooler ? 3 * NODES : NODES + 15);
       expect(failoverMs).toBeLessThanOrEqual(FAILOVER_BOUND_MS);
       expect(next.holder).not.toBe(before.holder);
       expect(leases.violations()).toEqual([]);
