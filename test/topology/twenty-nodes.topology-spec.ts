@@ -167,8 +167,7 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
   it('two clusters of twenty, straight and through PgBouncer: at rest within a fifth of a core each, no false stale, one primary, failover in bounds', async () => {
     const straight = await open('direct', false);
     const pooled = await open('pooled', true);
-    await startNodes(straight);
-    await startNodes(pooled);
+    await Promise.all([startNodes(straight), startNodes(pooled)]);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_S * 1000));
 
     for (const cluster of clusters) {
