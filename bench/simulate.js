@@ -78,7 +78,7 @@ function parseOptions() {
   const paused = wholeNumber(values, 'paused', 0, servers - 1 - wrongKeys, some);
   const stopping = wholeNumber(values, 'stopping', 0, servers - 1 - wrongKeys - paused, some);
   const realNodes = wholeNumber(values, 'real-nodes', 0, 20, 0);
-  const pool = wholeNumber(values, 'pool', 1, 100, 20);
+  const pool = wholeNumber(values, 'pool', 2, 100, 20);
   const databaseUrl = values['database-url'];
   if (databaseUrl !== undefined && !/^(file:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl))
     fail('--database-url: must start with file: (SQLite) or postgresql:// (PostgreSQL)');

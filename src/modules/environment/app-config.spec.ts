@@ -123,6 +123,9 @@ describe('loadAppConfig', () => {
     ['SHUTDOWN_GRACE_SECONDS', '-1'],
     ['SHUTDOWN_GRACE_SECONDS', '301'],
     ['SHUTDOWN_GRACE_SECONDS', 'soon'],
+    ['DATABASE_POOL_SIZE', '1'],
+    ['DATABASE_POOL_SIZE', '101'],
+    ['DATABASE_POOL_SIZE', 'many'],
     ['DATABASE_URL', 'postgresql://app@db.example:5432/cluster?schema=other'],
   ])('stops at a bad %s (%s) with a message naming it', (variable, value) => {
     const error = errorFor({ [variable]: value });
@@ -133,6 +136,14 @@ describe('loadAppConfig', () => {
   it('says why ?schema= is refused, and what to do instead', () => {
     expect(errorFor({ DATABASE_URL: 'postgresql://app:pw@db.example/cluster?schema=x' }).message).toBe(
       "DATABASE_URL: ?schema= is not supported: give the cluster a database of its own, or set the role's search_path (ALTER ROLE … SET search_path = …)",
+    );
+  });
+
+  it('keeps at most 5 PostgreSQL connections unless told otherwise', () => {
+    expect(loadAppConfig({}, host).database.poolSize).toBe(5);
+    expect(loadAppConfig({ DATABASE_POOL_SIZE: '20' }, host).database.poolSize).toBe(20);
+    expect(errorFor({ DATABASE_POOL_SIZE: '1' }).message).toBe(
+      'DATABASE_POOL_SIZE: must be a whole number from 2 to 100 (got "1")',
     );
   });
 

@@ -133,11 +133,12 @@ const schema = z.object({
     .min(1, 'must be a whole number of minutes from 1 to 480')
     .max(480, 'must be a whole number of minutes from 1 to 480')
     .default(30),
+  // At least 2: with one, the heartbeat and the lease would queue behind every page and API read.
   DATABASE_POOL_SIZE: z.coerce
-    .number({ message: 'must be a whole number from 1 to 100' })
-    .int('must be a whole number from 1 to 100')
-    .min(1, 'must be a whole number from 1 to 100')
-    .max(100, 'must be a whole number from 1 to 100')
+    .number({ message: 'must be a whole number from 2 to 100' })
+    .int('must be a whole number from 2 to 100')
+    .min(2, 'must be a whole number from 2 to 100')
+    .max(100, 'must be a whole number from 2 to 100')
     .default(5),
   SHUTDOWN_GRACE_SECONDS: z.coerce
     .number({ message: 'must be a whole number of seconds from 0 to 300' })

@@ -168,6 +168,7 @@ describe('FailoverService', () => {
       version,
       expiresAtMs: 10_000,
       databaseNowMs: 9_000,
+      answeredAtMs: clock.ms,
     });
     const asked = async (mine: string, primary: ReturnType<typeof seen> | null) => {
       const before = leases.calls.length;
@@ -192,6 +193,7 @@ describe('FailoverService', () => {
       version: '1.6.0',
       expiresAtMs: 50_000 + expiresInMs,
       databaseNowMs: 50_000,
+      answeredAtMs: clock.ms,
     });
     leases.answers = [null, { epoch: 5, previousHolder: 'other', previousEpoch: 4 }];
     expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(2_000) })).toBe(false);
@@ -200,13 +202,20 @@ describe('FailoverService', () => {
     expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(50) })).toBe(false);
     expect(await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(-10) })).toBe(true);
     expect(leases.calls).toHaveLength(2);
+    // News grows old: a lease 2 s from expiry when read, 1.95 s before the renewal, is asked for.
+    const aging = new FailoverService(leases as unknown as LeaseRepository, clock, metrics);
+    const read = primary(2_000);
+    clock.ms += 1_950;
+    await aging.renew('fourth', settings, { ...PROCESS, primarySeen: read });
+    expect(leases.calls).toHaveLength(3);
+    expect(leases.calls[2].holder).toBe('fourth');
     // A primary always renews, whatever its heartbeat saw (the database tells it when it lost the lease).
     await sut.renew('me', settings, { ...PROCESS, primarySeen: primary(2_000) });
-    expect(leases.calls).toHaveLength(3);
+    expect(leases.calls).toHaveLength(4);
     // Without automatic failover a live holder keeps the role whatever its expiry: nothing to ask either.
     const manual = { ...settings, automaticFailover: false };
     const other = new FailoverService(leases as unknown as LeaseRepository, clock, metrics);
     await other.renew('third', manual, { ...PROCESS, primarySeen: primary(-5_000) });
-    expect(leases.calls).toHaveLength(3);
+    expect(leases.calls).toHaveLength(4);
   });
 });

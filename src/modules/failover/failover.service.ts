@@ -8,19 +8,27 @@ import { Fence, LeaseLostError, LeaseRecord, PrimarySeen } from './lease';
 import { LeaseRepository } from './lease.repository';
 
 /**
- * A lease that expires this soon after the heartbeat read it is asked for anyway: the lease statement runs
- * a few milliseconds after the heartbeat's, and a takeover must not wait a whole period for that.
+ * A lease that expires this soon after now (its expiry as the heartbeat read it, less the time since the
+ * answer arrived) is asked for anyway: the database has the last word, and a takeover must not wait a whole
+ * period for the few milliseconds between the two statements.
  */
 const EXPIRY_MARGIN_MS = 100;
 
 /**
  * Whether the lease, as this period's heartbeat read it, is held by another component that the database
- * would not let `holder` take it from: with automatic failover, one whose lease has not expired; without
- * it, any holder whose component still exists (only an administrator's action moves the role then).
+ * would not let `holder` take it from: with automatic failover, one whose lease has not expired by now
+ * (`nowMs`, this node's monotonic clock); without it, any holder whose component still exists (only an
+ * administrator's action moves the role then).
  */
-export function heldElsewhere(holder: string, seen: PrimarySeen | null, automaticFailover: boolean): boolean {
+export function heldElsewhere(
+  holder: string,
+  seen: PrimarySeen | null,
+  automaticFailover: boolean,
+  nowMs: number,
+): boolean {
   if (!seen || seen.holder === holder || seen.version === null) return false;
-  return !automaticFailover || seen.expiresAtMs > seen.databaseNowMs + EXPIRY_MARGIN_MS;
+  const leftMs = seen.expiresAtMs - seen.databaseNowMs - (nowMs - seen.answeredAtMs);
+  return !automaticFailover || leftMs > EXPIRY_MARGIN_MS;
 }
 
 /** A change of holder this node won, for the health checker to record (fenced) as a "primary changed" event. */
@@ -82,7 +90,11 @@ export class FailoverService {
     }
     const seen = process.primarySeen ?? null;
     const preempt = process.version ? this.preemptable(holder, process.version, seen) : null;
-    if (this.epoch === null && !preempt && heldElsewhere(holder, seen, settings.automaticFailover))
+    if (
+      this.epoch === null &&
+      !preempt &&
+      heldElsewhere(holder, seen, settings.automaticFailover, startedAtMs)
+    )
       return false;
     let grant;
     try {

@@ -37,6 +37,8 @@ export interface PrimarySeen extends Fence {
   /** When the lease expires, and the database's time when the heartbeat read it (both by the database's clock). */
   expiresAtMs: number;
   databaseNowMs: number;
+  /** This node's monotonic clock when the heartbeat's answer arrived: how old the news is by now. */
+  answeredAtMs: number;
 }
 
 /** What one renew-or-acquire statement wrote, when it wrote anything. */

@@ -48,7 +48,8 @@ export interface PresenceReport {
 export interface BeatNews {
   settingsRevision: number;
   keyCheck: string | null;
-  primary: PrimarySeen | null;
+  /** As the statement read it; the service adds when the answer arrived. */
+  primary: Omit<PrimarySeen, 'answeredAtMs'> | null;
 }
 
 /** The answer to one heartbeat statement; no components (all removed or taken over) means no news. */

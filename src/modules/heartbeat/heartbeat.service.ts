@@ -122,6 +122,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
         this.identity.instance.id,
         this.presence(settings),
       );
+      const answeredAtMs = this.clock.monotonicMs();
       this.measureSkew(sentAtMs, this.clock.now().getTime(), databaseNowMs);
       if (news) this.eligible = this.verification.eligibleFor(news.keyCheck);
       const missing = this.config.components.filter((type) => !mine.has(type));
@@ -134,7 +135,7 @@ export class HeartbeatService implements BeforeApplicationShutdown {
         serviceComponentId: this.serviceComponentId(),
         eligible: this.eligible,
         drained,
-        primary: news?.primary ?? null,
+        primary: news?.primary ? { ...news.primary, answeredAtMs } : null,
         settingsRevision: news?.settingsRevision ?? null,
         outdated: this.eligible !== reported,
       };

@@ -85,14 +85,17 @@ export class HeartbeatScheduler
 
   /**
    * One heartbeat period. The settings are read again only when the heartbeat's answer shows a new revision
-   * (then the period runs once more at once, so that the node reports the revision it now follows).
+   * or brought no news (then, when they changed, the period runs once more at once, so that the node
+   * reports the revision it now follows).
    */
   async tick(): Promise<void> {
     const known = this.settings ?? (await this.readSettings());
     if (!known) return;
     const beat = await this.reportAlive(known);
     let settings = known;
-    if (beat?.settingsRevision != null && beat.settingsRevision !== known.revision) {
+    // No news (the heartbeat failed, or found none of this process's components: removed, or a duplicate
+    // process): the settings are read as before, so that such a node never judges by outdated ones.
+    if (beat?.settingsRevision == null || beat.settingsRevision !== known.revision) {
       const read = await this.readSettings();
       if (read && read.revision !== known.revision) {
         settings = read;
