@@ -77,7 +77,13 @@ export class ClusterNode {
       options.main,
     );
     const node = new ClusterNode(options.name, port, child, options);
-    await node.waitUntilHealthy();
+    try {
+      await node.waitUntilHealthy();
+    } catch (error) {
+      // Nobody holds a node that failed to start: left running, it would keep Jest from ever exiting.
+      child.kill('SIGKILL');
+      throw error;
+    }
     return node;
   }
 

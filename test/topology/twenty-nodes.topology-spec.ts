@@ -139,10 +139,11 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
     const url = cluster.pooler ? cluster.pooler.url() : cluster.server.url();
     for (let first = 1; first <= NODES; first += 5) {
       const names = Array.from({ length: 5 }, (_, index) => `${cluster.label}-${first + index}`);
-      cluster.nodes.push(
-        ...(await Promise.all(
-          names.map((name) => ClusterNode.start({ name, databaseUrl: url, ...keys, env: { API_KEY } })),
-        )),
+      // Each kept as soon as it is up, so that afterAll stops it whatever fails next.
+      await Promise.all(
+        names.map(async (name) =>
+          cluster.nodes.push(await ClusterNode.start({ name, databaseUrl: url, ...keys, env: { API_KEY } })),
+        ),
       );
     }
   }
@@ -167,7 +168,8 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
   it('two clusters of twenty, straight and through PgBouncer: at rest within a fifth of a core each, no false stale, one primary, failover in bounds', async () => {
     const straight = await open('direct', false);
     const pooled = await open('pooled', true);
-    await Promise.all([startNodes(straight), startNodes(pooled)]);
+    await startNodes(straight);
+    await startNodes(pooled);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_S * 1000));
 
     for (const cluster of clusters) {
