@@ -23,7 +23,7 @@ export class ClusterSettingsRepository {
     };
   }
 
-  /** Only the revision: what every node reads four times a second to notice a change. */
+  /** Only the revision: what a node polls between heartbeats longer than a second, to notice a change. */
   async findRevision(): Promise<number> {
     const row = await this.prisma.client.clusterSettings.findUniqueOrThrow({
       where: { id: 1 },

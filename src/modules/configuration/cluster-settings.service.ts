@@ -26,7 +26,7 @@ export class ClusterSettingsService {
     return this.repository.findSettings();
   }
 
-  /** The revision alone: cheap enough to read four times a second on every node. */
+  /** The revision alone: what a node polls between heartbeats longer than a second (HeartbeatScheduler). */
   revision(): Promise<number> {
     return this.repository.findRevision();
   }
