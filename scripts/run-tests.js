@@ -10,6 +10,11 @@
 //
 // Jest has no way to run two sets of projects side by side in one run, hence this script. It prints each
 // lane's output as it finishes, and last one line with the totals ('Tests: N passed, N failed').
+//
+// A Jest run that has not ended after TEST_RUN_TIMEOUT_MINUTES (default 20; the longest run takes about 6)
+// is killed with everything it started (its process group), and its output so far is printed with the
+// files it had not finished: a hang (a test file whose handles keep Jest from exiting, a child that never
+// answers) fails the suite in minutes and names itself, instead of holding CI to its own limit in silence.
 'use strict';
 const { spawn } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
@@ -19,6 +24,13 @@ const { join } = require('node:path');
 const jest = join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
 const extra = process.argv.slice(2);
 const results = mkdtempSync(join(tmpdir(), 'cluster-tests-'));
+const timeoutMinutes = Number(process.env.TEST_RUN_TIMEOUT_MINUTES ?? 20);
+if (!(timeoutMinutes > 0)) {
+  process.stderr.write(
+    `TEST_RUN_TIMEOUT_MINUTES must be a positive number of minutes, not "${process.env.TEST_RUN_TIMEOUT_MINUTES}"\n`,
+  );
+  process.exit(2);
+}
 
 const LANES = [
   [
@@ -47,14 +59,46 @@ function runJest(args, name) {
     const child = spawn(
       process.execPath,
       [jest, '--runInBand', '--json', `--outputFile=${outputFile}`, ...args, ...extra],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      // Its own process group, so a timeout can end the nodes, servers and browsers its tests started.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
+    const started = Date.now();
     let output = '';
+    let timedOut = false;
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output +=
+        `\n!!!!! jest ${args.join(' ')} had not ended after ${timeoutMinutes} min: killed with its process group.\n` +
+        `The files it ran are above (PASS/FAIL); the one that hung is among those it had not reported.\n`;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMinutes * 60_000);
+    running.add(child);
+    let exitCode = null;
+    let finished = false;
+    // 'close' comes once the output pipes are drained; a grandchild outside the group that still holds
+    // them open must not hold the run, hence the bound after 'exit'.
     child.on('exit', (code) => {
+      exitCode = code;
+      setTimeout(finish, 2000).unref();
+    });
+    child.on('close', (code) => {
+      if (exitCode === null) exitCode = code;
+      finish();
+    });
+    function finish() {
+      if (finished) return;
+      finished = true;
+      running.delete(child);
+      const code = exitCode;
+      clearTimeout(timer);
+      const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+      output += `(${minutes} min${timedOut ? ', timed out' : ''})\n`;
       let totals = { passed: 0, failed: 0, pending: 0, suitesFailed: 0, ran: false };
       try {
         const json = JSON.parse(readFileSync(outputFile, 'utf8'));
@@ -68,8 +112,24 @@ function runJest(args, name) {
       } catch {
         // No results: Jest itself failed (the exit code says so).
       }
-      resolve({ code, output, totals, name });
-    });
+      resolve({ code: timedOut ? 'timeout' : code, output, totals, name });
+    }
+  });
+}
+
+// Interrupted (Ctrl-C, CI's own stop): end the Jest runs' process groups too, which a terminal's signal
+// does not reach since they are detached.
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
   });
 }
 
