@@ -81,8 +81,10 @@ export function buildRelease(release: Release): BuiltRelease {
   const sameLock =
     dependenciesOf(join(work, 'package-lock.json')) === dependenciesOf(join(ROOT, 'package-lock.json'));
   if (sameLock) symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
-  else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: work, stdio: 'ignore' });
-  execFileSync('npm', ['run', 'build'], { cwd: work, stdio: 'ignore' });
+  // Bounded: these run synchronously, so Jest's own timeouts cannot end them.
+  else
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: work, stdio: 'ignore', timeout: 600_000 });
+  execFileSync('npm', ['run', 'build'], { cwd: work, stdio: 'ignore', timeout: 300_000 });
   writeFileSync(join(work, '.built'), `${release.version} ${release.commit}\n`);
   rmSync(folder, { recursive: true, force: true });
   renameSync(work, folder);
