@@ -17,12 +17,12 @@ import { buildApiDocument } from './common/openapi';
 import { ApiDocument } from './modules/ops/api-docs.controller';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './modules/auth/session';
 import { KeyCrypto } from './modules/verification/key-crypto';
+import { withoutTrailingSpaces } from './common/trailing-spaces';
 import type { AppConfig } from './modules/environment/app-config';
 import { APP_CONFIG } from './modules/environment/environment.tokens';
 
 const ROOT = join(__dirname, '..');
 const VIEWS = join(ROOT, 'views');
-const TRAILING_SPACES = /[ \t]+$/gm;
 
 /**
  * Everything the HTTP app needs besides its modules, shared by main.ts and every end-to-end test so that
@@ -84,7 +84,7 @@ function configureViews(app: NestExpressApplication, config: AppConfig): void {
   // hbs, with the spaces that template indentation leaves at the ends of lines removed from what is sent.
   app.engine('hbs', (file: string, options: object, done: (error: unknown, html?: string) => void) =>
     hbs.__express(file, options, (error: unknown, html?: string) =>
-      done(error, html?.replace(TRAILING_SPACES, '')),
+      done(error, html === undefined ? html : withoutTrailingSpaces(html)),
     ),
   );
   app.setViewEngine('hbs');
