@@ -54,6 +54,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0007_failover_identities.sql',
       '0008_rolling_upgrades.sql',
       '0009_heartbeat_index.sql',
+      '0010_user_roles.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -321,6 +322,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0007_failover_identities.sql',
         '0008_rolling_upgrades.sql',
         '0009_heartbeat_index.sql',
+        '0010_user_roles.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

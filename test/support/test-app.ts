@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/common/clock';
@@ -27,7 +29,7 @@ export function randomKeys(): NodeKeys {
 /** The real application, built and configured exactly as main.ts does, on a test database. */
 export async function startTestApp(
   database: TestDatabase,
-  options: { env?: Record<string, string>; keys?: NodeKeys; clock?: Clock } = {},
+  options: { env?: Record<string, string>; keys?: NodeKeys; clock?: Clock; version?: string } = {},
 ): Promise<TestApp> {
   const config = loadAppConfig(
     {
@@ -38,7 +40,12 @@ export async function startTestApp(
       API_KEY,
       ...options.env,
     },
-    { hostname: 'test-host', firstExternalIpv4: undefined, version: '1.0.0', cwd: process.cwd() },
+    {
+      hostname: 'test-host',
+      firstExternalIpv4: undefined,
+      version: options.version ?? '1.0.0',
+      cwd: process.cwd(),
+    },
   );
   const keys = options.keys ?? randomKeys();
   const app = await NestFactory.create<NestExpressApplication>(
@@ -59,14 +66,22 @@ export function csrfTokenIn(html: string): string {
   return match[1];
 }
 
-/** A supertest agent (it keeps cookies) signed in as the first administrator, in process or at a URL. */
-export async function signedInAgent(target: TestApp | string, password = ADMIN_PASSWORD) {
+/** This tree's release (package.json), for tests of what older releases may not do (users and roles). */
+export const THIS_RELEASE = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/**
+ * A supertest agent (it keeps cookies) signed in, in process or at a URL: as the first administrator, or as
+ * the user named.
+ */
+export async function signedInAgent(target: TestApp | string, password = ADMIN_PASSWORD, username = 'Admin') {
   const agent = request.agent(typeof target === 'string' ? target : target.http);
   const page = await agent.get('/login').expect(200);
   await agent
     .post('/login')
     .type('form')
-    .send({ _csrf: csrfTokenIn(page.text), username: 'Admin', password })
+    .send({ _csrf: csrfTokenIn(page.text), username, password })
     .expect(303);
   return agent;
 }

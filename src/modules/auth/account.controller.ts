@@ -7,9 +7,11 @@ import { commonPasswordProblem } from './common-passwords';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginThrottle, userSubject } from './login-throttle';
 import { sessionOf, setFlash, SignedInUser, signedInUser } from './session';
+import { Requires } from './roles';
 import { SessionsService } from './sessions.service';
 
-/** The signed-in administrator's own account: change the password, sign out everywhere. */
+/** The signed-in person's own account, whatever their role: change the password, sign out everywhere. */
+@Requires('viewer')
 @Controller('account')
 export class AccountController {
   constructor(

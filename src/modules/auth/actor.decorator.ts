@@ -3,7 +3,7 @@ import type { Request } from 'express';
 
 const ACTOR = Symbol('actor');
 
-/** Set by AdminGuard: the signed-in administrator's name, or "API key" for scripts. */
+/** Set by AccessGuard: the signed-in person's name, or "API key" for scripts. */
 export function setActor(request: Request, actor: string): void {
   (request as Request & { [ACTOR]?: string })[ACTOR] = actor;
 }

@@ -9,6 +9,7 @@ import { LoginDto } from './dto/login.dto';
 import { addressSubject, LoginThrottle, userSubject } from './login-throttle';
 import { plural } from '../../common/format';
 import { Public } from './public.decorator';
+import { Requires } from './roles';
 import { sessionOf, signedInUser } from './session';
 import { SessionsService } from './sessions.service';
 
@@ -92,6 +93,7 @@ export class AuthController {
   }
 
   /** Ends the session on every node at once (its record goes), and forgets the cookie. */
+  @Requires('viewer')
   @Post('logout')
   async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
     const token = sessionOf(request).token;

@@ -2,7 +2,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { VerificationModule } from '../verification/verification.module';
 import { AccountController } from './account.controller';
-import { AdminGuard } from './admin.guard';
+import { AccessGuard } from './access.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
@@ -13,23 +13,26 @@ import { PasswordHasher } from './password-hasher';
 import { SessionMiddleware } from './session.middleware';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
 import { ViewLocalsMiddleware } from './view-locals.middleware';
 
 @Module({
   imports: [VerificationModule],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController, AccountController, UsersController],
   providers: [
     AuthService,
     CsrfService,
     PasswordHasher,
     UsersRepository,
+    UsersService,
     SessionsRepository,
     SessionsService,
     LoginThrottle,
     LoginFailuresRepository,
     // Order matters: who you are first, then whether the form is genuine.
-    { provide: APP_GUARD, useClass: AdminGuard },
+    { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
   exports: [AuthService, CsrfService],

@@ -16,7 +16,7 @@ export class CsrfGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     if (SAFE_METHODS.has(request.method)) return true;
-    // Only on /api/*, where AdminGuard has already checked the key itself.
+    // Only on /api/*, where AccessGuard has already checked the key itself.
     if (isApiRequest(request) && request.get(API_KEY_HEADER) !== undefined) return true;
     if (this.csrf.isValid(request)) return true;
     throw new ForbiddenException(

@@ -9,7 +9,7 @@ export const LIVE_REFRESH_HEADER = 'X-Live-Refresh';
 
 /**
  * Finds who is signed in, once per request, from the session token in the signed cookie and its record in
- * the shared database. A request that sends X-ApiKey is judged by the key alone (AdminGuard), so its cookie is
+ * the shared database. A request that sends X-ApiKey is judged by the key alone (AccessGuard), so its cookie is
  * not looked at. A token whose session ended is dropped from the cookie.
  */
 @Injectable()

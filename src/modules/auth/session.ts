@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { Role } from './roles';
 
 /**
  * What the signed session cookie holds. No secret but the session token, whose record lives in the shared
@@ -20,6 +21,8 @@ export const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000;
 export interface SignedInUser {
   id: string;
   username: string;
+  /** As the database says at this request: a change takes effect at the user's next request, on every node. */
+  role: Role;
 }
 
 type SessionRequest = Request & { session?: SessionData | null; signedInUser?: SignedInUser };
@@ -30,7 +33,7 @@ export function sessionOf(request: Request): SessionData {
   return holder.session;
 }
 
-/** The administrator whose live session this request carries, as SessionMiddleware found it; else null. */
+/** The person whose live session this request carries, as SessionMiddleware found it; else null. */
 export function signedInUser(request: Request): SignedInUser | null {
   return (request as SessionRequest).signedInUser ?? null;
 }

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import { Role, storedRole } from './roles';
 
 export interface LiveSession {
   userId: string;
   username: string;
+  role: Role;
   lastSeenAtMs: number;
   /** The database's "now" when the session was read. */
   nowMs: number;
@@ -17,7 +19,10 @@ export interface LiveSession {
 export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Records a new session, and removes the expired ones of every user while at it. */
+  /**
+   * Records a new session (a sign-in: the user's last sign-in time too), and removes the expired ones of
+   * every user while at it.
+   */
   async create(tokenHash: string, userId: string, lifetimeMs: number, idleMs: number) {
     const now = this.prisma.nowMsSql();
     await this.prisma.whileLocked(() =>
@@ -26,6 +31,7 @@ export class SessionsRepository {
           INSERT INTO sessions (token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms)
           SELECT ${tokenHash}, ${userId}, n.now_ms, n.now_ms, n.now_ms + ${BigInt(lifetimeMs)}
           FROM (SELECT ${now} AS now_ms) n`,
+        this.prisma.client.$executeRaw`UPDATE users SET last_sign_in_at_ms = ${now} WHERE id = ${userId}`,
         this.prisma.client.$executeRaw`
           DELETE FROM sessions WHERE expires_at_ms <= ${now} OR last_seen_at_ms <= ${now} - ${BigInt(idleMs)}`,
       ]),
@@ -35,9 +41,15 @@ export class SessionsRepository {
   /** The session's user, when the session exists, has not expired and has been used within `idleMs`. */
   async findLive(tokenHash: string, idleMs: number): Promise<LiveSession | null> {
     const rows = await this.prisma.client.$queryRaw<
-      { user_id: string; username: string; last_seen_at_ms: bigint | number; now_ms: bigint | number }[]
+      {
+        user_id: string;
+        username: string;
+        role: string;
+        last_seen_at_ms: bigint | number;
+        now_ms: bigint | number;
+      }[]
     >`
-      SELECT s.user_id, u.username, s.last_seen_at_ms, n.now_ms
+      SELECT s.user_id, u.username, u.role, s.last_seen_at_ms, n.now_ms
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
       JOIN sessions s ON s.token_hash = ${tokenHash}
       JOIN users u ON u.id = s.user_id
@@ -46,6 +58,7 @@ export class SessionsRepository {
     return {
       userId: rows[0].user_id,
       username: rows[0].username,
+      role: storedRole(rows[0].role),
       lastSeenAtMs: Number(rows[0].last_seen_at_ms),
       nowMs: Number(rows[0].now_ms),
     };

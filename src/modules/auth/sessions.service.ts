@@ -46,7 +46,7 @@ export class SessionsService {
         this.logger.warn(`could not note that a session was used: ${errorSummary(error)}`);
       });
     }
-    return { id: session.userId, username: session.username };
+    return { id: session.userId, username: session.username, role: session.role };
   }
 
   async end(token: string): Promise<void> {

@@ -15,7 +15,9 @@ import { ComponentIdPipe } from './component-id.pipe';
 import { Actor } from '../auth/actor.decorator';
 import { ComponentsService } from './components.service';
 import { AddComponentDto } from './dto/add-component.dto';
+import { Requires } from '../auth/roles';
 
+@Requires('operator')
 @Controller('api/cluster/components')
 @ApiTags('components')
 @ApiCommon()

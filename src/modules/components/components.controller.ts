@@ -19,6 +19,7 @@ import { ComponentConflictError, DrainRefusedError } from './components.errors';
 import { ComponentsService } from './components.service';
 import { addFormModel, confirmationPageModel, enteredValues } from './components-form.model';
 import { AddComponentDto } from './dto/add-component.dto';
+import { Requires } from '../auth/roles';
 
 const OVERVIEW = '/administration/cluster';
 const FORM_VIEW = 'administration/cluster/components/add';
@@ -28,6 +29,7 @@ const REMOVAL_TITLE = 'Remove a component';
 const DRAIN_TITLE = 'Drain a service component';
 
 /** Adding a component by hand, removing one, and draining and resuming a service component. */
+@Requires('operator')
 @Controller('administration/cluster/components')
 @UseFilters(FormRejectionFilter)
 export class ComponentsController {

@@ -6,10 +6,12 @@ import { SettingsFormDto } from './dto/settings-form.dto';
 import { settingsErrors } from './settings-rules';
 import { SettingsConflictError, SettingsInvalidError } from './settings.errors';
 import { settingsFormModel, SettingsFormState } from './settings-form.model';
+import { Requires } from '../auth/roles';
 
 const VIEW = 'administration/cluster/configure';
 
 /** The cluster settings form: load balancing, automatic failover, the heartbeat and the stale timeout. */
+@Requires('administrator')
 @Controller('administration/cluster/configure')
 @UseFilters(FormRejectionFilter)
 export class ClusterSettingsController {

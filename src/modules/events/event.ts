@@ -18,6 +18,9 @@ export const EVENT_KINDS = [
   'webhook-removed',
   'database-outage',
   'schema-contracted',
+  'user-added',
+  'user-role-changed',
+  'user-removed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -28,6 +31,10 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export const EVENT_KIND_SINCE: Partial<Record<EventKind, string>> = {
   'database-outage': '1.6.0',
   'schema-contracted': '1.6.0',
+  // Never written while an older release is live anyway: users change only when none is (UsersRepository).
+  'user-added': '1.6.0',
+  'user-role-changed': '1.6.0',
+  'user-removed': '1.6.0',
 };
 
 /** Whether every release in `live` can show an event of this kind. */

@@ -20,6 +20,9 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'webhook-removed': { label: 'Webhook removed', level: 'info' },
   'database-outage': { label: 'Database unavailable', level: 'warning' },
   'schema-contracted': { label: 'Schema contracted', level: 'info' },
+  'user-added': { label: 'User added', level: 'info' },
+  'user-role-changed': { label: 'Role changed', level: 'info' },
+  'user-removed': { label: 'User removed', level: 'info' },
 };
 
 /** "Became stale": how pages name a kind of event. */
