@@ -6,7 +6,6 @@ import { seedServer } from '../support/seed';
 import {
   API_KEY,
   csrfTokenIn,
-  randomKeys,
   signedInAgent,
   startTestApp,
   TestApp,
