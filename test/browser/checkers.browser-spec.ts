@@ -4,7 +4,14 @@ import type { Browser, Page, Response } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium, listen } from '../support/browser';
 import { seedServer } from '../support/seed';
-import { ADMIN_PASSWORD, API_KEY, randomKeys, startTestApp, TestApp } from '../support/test-app';
+import {
+  ADMIN_PASSWORD,
+  API_KEY,
+  randomKeys,
+  startTestApp,
+  TestApp,
+  THIS_RELEASE,
+} from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -35,7 +42,10 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'checked-node' } });
+    node = await startTestApp(database, {
+      env: { CLUSTER_SERVER_NAME: 'checked-node' },
+      version: THIS_RELEASE,
+    });
     await seedServer(node, {
       name: 'node-stale',
       keys: node.keys,
@@ -108,6 +118,7 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     '/administration/cluster/events',
     '/administration/cluster/notifications',
     '/account',
+    '/administration/users',
     '/no/such/page',
   ])('%s', async (path) => {
     expect(await visit(path)).toEqual({ axe: [], html: [] });
@@ -150,6 +161,17 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
       .set('X-ApiKey', API_KEY)
       .expect(202);
     expect(await visit('/administration/cluster/notifications')).toEqual({ axe: [], html: [] });
+  });
+
+  it('the Users page with errors, a new user with the password shown once, and a role changed', async () => {
+    await visit('/administration/users');
+    await page.getByLabel('User name').fill('<i>ada</i>\u202e');
+    expect(await submit('Add user')).toEqual({ axe: [], html: [] });
+    await page.getByLabel('User name').fill('ada');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    expect(await submit('Add user')).toEqual({ axe: [], html: [] });
+    await page.getByLabel('Role of ada', { exact: true }).selectOption('viewer');
+    expect(await submit('Save the role of ada')).toEqual({ axe: [], html: [] });
   });
 
   it('the drain confirmation of the last eligible component, and the overview with it drained', async () => {

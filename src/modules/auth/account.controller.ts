@@ -7,7 +7,7 @@ import { commonPasswordProblem } from './common-passwords';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginThrottle, userSubject } from './login-throttle';
 import { sessionOf, setFlash, SignedInUser, signedInUser } from './session';
-import { Requires } from './roles';
+import { Requires, ROLE_POWERS } from './roles';
 import { SessionsService } from './sessions.service';
 
 /** The signed-in person's own account, whatever their role: change the password, sign out everywhere. */
@@ -23,7 +23,8 @@ export class AccountController {
   @Get()
   @Render('account')
   show(@Req() request: Request) {
-    return { title: 'Your account', username: signedInUser(request)!.username, errors: {} };
+    const user = signedInUser(request)!;
+    return { title: 'Your account', username: user.username, rolePowers: ROLE_POWERS[user.role], errors: {} };
   }
 
   /**
@@ -53,9 +54,12 @@ export class AccountController {
     }
     if (Object.keys(errors).length > 0) {
       const status = errors.form ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.BAD_REQUEST;
-      return response
-        .status(status)
-        .render('account', { title: 'Your account', username: user.username, errors });
+      return response.status(status).render('account', {
+        title: 'Your account',
+        username: user.username,
+        rolePowers: ROLE_POWERS[user.role],
+        errors,
+      });
     }
     await this.auth.changePassword(user.id, form.value.newPassword);
     const ended = await this.sessions.endAllOf(user.id, sessionOf(request).token ?? null);
