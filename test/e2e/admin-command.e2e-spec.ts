@@ -1,20 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
+import { admin } from '../support/admin-command';
 import { ADMIN_PASSWORD, csrfTokenIn, startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
-
-const ADMIN = join(__dirname, '..', '..', 'dist', 'admin.js');
-
-/** `npm run admin -- …` as an operator runs it: the built command, in a process of its own. */
-function admin(databaseUrl: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [ADMIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: run.status, out: run.stdout, err: run.stderr };
-}
 
 describe.each(databaseKinds())('npm run admin on %s', (kind) => {
   let database: TestDatabase;

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
+import { admin } from '../support/admin-command';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { seedServer } from '../support/seed';
 import {
@@ -13,22 +12,10 @@ import {
 } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
 
-const ADMIN = join(__dirname, '..', '..', 'dist', 'admin.js');
-
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
 // Each command is a process of its own (about a second): the tests that run several need more than 5 s.
 jest.setTimeout(60_000);
-
-/** `npm run admin -- …` as an operator runs it: the built command, in a process of its own. */
-function admin(databaseUrl: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [ADMIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: run.status, out: run.stdout, err: run.stderr };
-}
 
 /** The generated password: alone on the last line of add-user's output. */
 function addUser(databaseUrl: string, username: string, role: string): string {

@@ -77,13 +77,11 @@ export class UsersController {
     @Actor() actor: string,
     @Req() request: Request,
   ): Promise<void> {
-    const refuse = async (status: number, formError: string) =>
-      new FormRejection(VIEW, status, await this.pageModel(request, { ...EMPTY_USER_FORM, formError }));
     const value = await acceptForm(SetRoleDto, body, (errors) =>
-      refuse(HttpStatus.BAD_REQUEST, `Nothing was changed: ${errors.role}.`),
+      this.refusal(request, HttpStatus.BAD_REQUEST, `Nothing was changed: ${errors.role}.`),
     );
     const { username, previous } = await orReject(this.users.setRole({ id }, value.role, actor), (error) =>
-      error instanceof UserChangeRefused ? refuse(error.status, error.message) : undefined,
+      error instanceof UserChangeRefused ? this.refusal(request, error.status, error.message) : undefined,
     );
     setFlash(
       request,
@@ -101,13 +99,14 @@ export class UsersController {
     @Req() request: Request,
   ): Promise<void> {
     const username = await orReject(this.users.remove({ id }, actor), (error) =>
-      error instanceof UserChangeRefused
-        ? this.pageModel(request, { ...EMPTY_USER_FORM, formError: error.message }).then(
-            (model) => new FormRejection(VIEW, error.status, model),
-          )
-        : undefined,
+      error instanceof UserChangeRefused ? this.refusal(request, error.status, error.message) : undefined,
     );
     setFlash(request, `Removed the user "${username}"; their sessions ended on every node.`);
+  }
+
+  /** The page again with why nothing changed. */
+  private async refusal(request: Request, status: number, formError: string): Promise<FormRejection> {
+    return new FormRejection(VIEW, status, await this.pageModel(request, { ...EMPTY_USER_FORM, formError }));
   }
 
   private async pageModel(request: Request, form: UsersForm, created?: Parameters<typeof usersPageModel>[4]) {
