@@ -174,6 +174,14 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     expect(await submit('Save the role of ada')).toEqual({ axe: [], html: [] });
   });
 
+  it('the account page: the key form with errors, a new key shown once, and the list of keys', async () => {
+    await visit('/account');
+    expect(await submit('Make a key')).toEqual({ axe: [], html: [] });
+    await page.getByLabel('Key name').fill('deploy');
+    expect(await submit('Make a key')).toEqual({ axe: [], html: [] });
+    expect(await visit('/account')).toEqual({ axe: [], html: [] });
+  });
+
   it('the drain confirmation of the last eligible component, and the overview with it drained', async () => {
     await visit('/administration/cluster');
     const link = page.locator('tbody[data-server="checked-node"] a', { hasText: 'Drain' });

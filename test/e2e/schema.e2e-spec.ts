@@ -21,6 +21,7 @@ const TABLES: [string, object][] = [
   ['webhooks', Prisma.WebhookScalarFieldEnum],
   ['webhook_deliveries', Prisma.WebhookDeliveryScalarFieldEnum],
   ['database_outages', Prisma.DatabaseOutageScalarFieldEnum],
+  ['api_keys', Prisma.ApiKeyScalarFieldEnum],
 ];
 
 describe.each(databaseKinds())('the migrated %s database', (kind) => {
@@ -55,6 +56,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0008_rolling_upgrades.sql',
       '0009_heartbeat_index.sql',
       '0010_user_roles.sql',
+      '0011_api_keys.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -323,6 +325,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0008_rolling_upgrades.sql',
         '0009_heartbeat_index.sql',
         '0010_user_roles.sql',
+        '0011_api_keys.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

@@ -131,6 +131,7 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
     expect(changingForms((await viewer.get('/account').expect(200)).text)).toEqual([
       '/account/password',
       '/account/sign-out-everywhere',
+      '/account/api-keys',
     ]);
     const refused = await viewer.get('/administration/cluster/configure').expect(403);
     expect(refused.text).toContain('vera is a viewer: this needs an administrator.');
@@ -248,7 +249,9 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
   it('refuses hostile or impossible changes with a message and a 4xx, saving nothing', async () => {
     const token = await csrf(administrator);
     const users = await prisma().user.count();
-    const events = await prisma().event.count();
+    const userEvents = () =>
+      prisma().event.count({ where: { kind: { in: ['user-added', 'user-role-changed', 'user-removed'] } } });
+    const events = await userEvents();
     const add = (body: object) =>
       administrator
         .post('/administration/users')
@@ -299,7 +302,7 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
       .send({ username: 'nocsrf', role: 'viewer' })
       .expect(403);
     expect(await prisma().user.count()).toBe(users);
-    expect(await prisma().event.count()).toBe(events);
+    expect(await userEvents()).toBe(events);
     expect(await role('Admin')).toBe('administrator');
     expect(await role('vera')).toBe('viewer');
   });
@@ -328,5 +331,89 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
     }
     expect(admin(database.url, 'set-role', 'vera', 'operator')).toMatchObject({ code: 0 });
     expect(admin(database.url, 'set-role', 'vera', 'viewer')).toMatchObject({ code: 0 });
+  });
+
+  it('gives each person API keys of their own: shown once, hashed, never above the owner, gone with them', async () => {
+    const makeKey = async (agent: Agent, name: string, keyRole: string, status: number) =>
+      agent
+        .post('/account/api-keys')
+        .type('form')
+        .send({ _csrf: await csrf(agent), name, role: keyRole })
+        .expect(status);
+    const made = await makeKey(operator, 'deploy <script>', 'operator', 201);
+    expect(made.headers['cache-control']).toBe('no-store');
+    expect(made.text).toContain('deploy &lt;script&gt;');
+    const key = /data-field="key">([^<]+)</.exec(made.text)![1];
+    const stored = await prisma().apiKey.findFirstOrThrow({ where: { name: 'deploy <script>' } });
+    expect(JSON.stringify(stored, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
+      key,
+    );
+    expect((await operator.get('/account').expect(200)).text).not.toContain(key);
+
+    const api = (path: string) =>
+      request(node.http).post(`/api/cluster/components/${nodeBService}/${path}`).set('X-ApiKey', key);
+    await request(node.http).get('/api/cluster').set('X-ApiKey', key).expect(200);
+    expect(
+      (await prisma().apiKey.findUniqueOrThrow({ where: { id: stored.id } })).lastUsedAtMs,
+    ).not.toBeNull();
+    await api('drain').send({}).expect(200);
+    await api('resume').expect(200);
+    const drained = await prisma().event.findFirstOrThrow({
+      where: { kind: 'component-drained' },
+      orderBy: { id: 'desc' },
+    });
+    expect(drained.actor).toBe('otto (API key "deploy <script>")');
+    // Settings need an administrator: the operator's key is refused and nothing changes.
+    const before = await settings();
+    const put = await request(node.http)
+      .put('/api/cluster/settings')
+      .set('X-ApiKey', key)
+      .send({ heartbeatFrequencySeconds: 5 })
+      .expect(403);
+    expect(put.body.message).toContain('carries the operator role');
+    expect(await settings()).toEqual(before);
+
+    // Demoted: the key acts with the owner's lower role at once.
+    expect(admin(database.url, 'set-role', 'otto', 'viewer')).toMatchObject({ code: 0 });
+    await api('drain').send({}).expect(403);
+    await request(node.http).get('/api/cluster').set('X-ApiKey', key).expect(200);
+    expect(admin(database.url, 'set-role', 'otto', 'operator')).toMatchObject({ code: 0 });
+
+    // A viewer makes viewer keys only; names are checked like every name.
+    expect((await makeKey(viewer, 'mine', 'operator', 400)).text).toContain('at most your own role (viewer)');
+    expect((await makeKey(viewer, '', 'viewer', 400)).text).toContain('name must not be empty');
+    expect((await makeKey(viewer, 'a\u0000b', 'viewer', 400)).text).toContain('control characters');
+    expect((await makeKey(operator, 'deploy <script>', 'viewer', 409)).text).toContain('already');
+    expect(await prisma().apiKey.count()).toBe(1);
+
+    // Another person's key cannot be revoked; one's own can, and every node refuses it at once.
+    await viewer
+      .post(`/account/api-keys/${stored.id}/revoke`)
+      .type('form')
+      .send({ _csrf: await csrf(viewer) })
+      .expect(404);
+    await viewer
+      .post('/account/api-keys/not-a-key/revoke')
+      .type('form')
+      .send({ _csrf: await csrf(viewer) })
+      .expect(404);
+    await operator
+      .post(`/account/api-keys/${stored.id}/revoke`)
+      .type('form')
+      .send({ _csrf: await csrf(operator) })
+      .expect(303);
+    const revoked = await request(node.http).get('/api/cluster').set('X-ApiKey', key).expect(401);
+    expect(revoked.body.message).toContain("neither this node's API_KEY nor a person's live API key");
+
+    // Removing a person removes their keys.
+    const second = /data-field="key">([^<]+)</.exec(
+      (await makeKey(viewer, 'reader', 'viewer', 201)).text,
+    )![1];
+    await request(node.http).get('/api/cluster').set('X-ApiKey', second).expect(200);
+    expect(admin(database.url, 'remove-user', 'vera')).toMatchObject({ code: 0 });
+    await request(node.http).get('/api/cluster').set('X-ApiKey', second).expect(401);
+    expect(await prisma().apiKey.count()).toBe(0);
+    // The environment's key is still an administrator's.
+    await request(node.http).get('/api/cluster/settings').set('X-ApiKey', API_KEY).expect(200);
   });
 });

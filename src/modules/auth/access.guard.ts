@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './digest';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
 import { API_KEY_HEADER, isApiRequest } from '../../common/request-kind';
@@ -16,12 +16,13 @@ import { setActor } from './actor.decorator';
 import { LoginRequiredException } from '../../common/login-required.exception';
 import { IS_PUBLIC } from './public.decorator';
 import { atLeast, defaultRequiredRole, REQUIRED_ROLE, Role } from './roles';
-import { signedInUser } from './session';
+import { keyHolder, signedInUser } from './session';
 
 /**
  * Every route but those marked @Public() needs a signed-in person whose role is at least the route's
  * (@Requires; without it a GET needs a viewer and anything else an administrator); /api/* also accepts the
- * X-ApiKey header, as an administrator. A request that sends X-ApiKey is judged by the key alone, never by a
+ * X-ApiKey header: the environment's API_KEY as an administrator, a person's key as that person with the
+ * key's role (see ApiKeysService). A request that sends X-ApiKey is judged by the key alone, never by a
  * session. A role too low answers 403 before the handler runs, so nothing changes.
  */
 @Injectable()
@@ -45,11 +46,23 @@ export class AccessGuard implements CanActivate {
         setActor(request, 'API key');
         return true;
       }
-      throw new UnauthorizedException(
-        this.config.apiKey
-          ? "The X-ApiKey header does not match this node's API key."
-          : 'This node has no API key configured (API_KEY).',
-      );
+      const holder = keyHolder(request);
+      if (!api || !holder) {
+        throw new UnauthorizedException(
+          !api
+            ? 'An API key is accepted on /api/* only.'
+            : this.config.apiKey
+              ? "The X-ApiKey header is neither this node's API_KEY nor a person's live API key."
+              : "The X-ApiKey header is no person's live API key (and this node has no API_KEY configured).",
+        );
+      }
+      if (!atLeast(holder.role, needed)) {
+        throw new ForbiddenException(
+          `The key "${holder.keyName}" of ${holder.username} carries the ${holder.role} role: this needs ${article(needed)} ${needed}.`,
+        );
+      }
+      setActor(request, `${holder.username} (API key "${holder.keyName}")`);
+      return true;
     }
     const user = signedInUser(request);
     if (!user) {
@@ -68,10 +81,4 @@ export class AccessGuard implements CanActivate {
 
 function article(role: Role): string {
   return role === 'viewer' ? 'a' : 'an';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  // Compare digests, so neither the length nor the content leaks through timing.
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

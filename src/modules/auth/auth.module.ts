@@ -2,6 +2,8 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { VerificationModule } from '../verification/verification.module';
 import { AccountController } from './account.controller';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
 import { AccessGuard } from './access.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -27,6 +29,8 @@ import { ViewLocalsMiddleware } from './view-locals.middleware';
     PasswordHasher,
     UsersRepository,
     UsersService,
+    ApiKeysRepository,
+    ApiKeysService,
     SessionsRepository,
     SessionsService,
     LoginThrottle,

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { KeyHolder } from './api-keys.service';
 import type { Role } from './roles';
 
 /**
@@ -25,7 +26,11 @@ export interface SignedInUser {
   role: Role;
 }
 
-type SessionRequest = Request & { session?: SessionData | null; signedInUser?: SignedInUser };
+type SessionRequest = Request & {
+  session?: SessionData | null;
+  signedInUser?: SignedInUser;
+  keyHolder?: KeyHolder;
+};
 
 export function sessionOf(request: Request): SessionData {
   const holder = request as SessionRequest;
@@ -40,6 +45,15 @@ export function signedInUser(request: Request): SignedInUser | null {
 
 export function setSignedInUser(request: Request, user: SignedInUser): void {
   (request as SessionRequest).signedInUser = user;
+}
+
+/** Whom the person's API key in X-ApiKey acts as, as SessionMiddleware found it; else null. */
+export function keyHolder(request: Request): KeyHolder | null {
+  return (request as SessionRequest).keyHolder ?? null;
+}
+
+export function setKeyHolder(request: Request, holder: KeyHolder): void {
+  (request as SessionRequest).keyHolder = holder;
 }
 
 export function setFlash(request: Request, message: string): void {

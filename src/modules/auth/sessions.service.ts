@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { errorSummary } from '../../common/error-summary';
 import type { AppConfig } from '../environment/app-config';
 import { APP_CONFIG } from '../environment/environment.tokens';
+import { sha256Hex as hash } from './digest';
 import { SESSION_LIFETIME_MS, SignedInUser } from './session';
 import { SessionsRepository } from './sessions.repository';
 
@@ -57,8 +58,4 @@ export class SessionsService {
   endAllOf(userId: string, keepToken: string | null): Promise<number> {
     return this.sessions.deleteAllOf(userId, keepToken === null ? null : hash(keepToken));
   }
-}
-
-function hash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
