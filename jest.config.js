@@ -5,7 +5,7 @@
 //
 // NestJS 12 ships as ES modules only. Node runs them from our CommonJS build (require(esm)), but Jest's
 // module loader cannot on Node 20, so swc compiles those packages to CommonJS for the tests.
-const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras'];
+const esmOnly = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'openid-client', 'oauth4webapi', 'jose'];
 
 const common = {
   testEnvironment: 'node',

@@ -62,7 +62,9 @@ function parse(args: string[]): Command | string {
       return async (_users, auth) => {
         const password = await auth.resetPassword(username);
         if (password === null) {
-          process.stderr.write(`There is no user "${username}".\n`);
+          process.stderr.write(
+            `There is no user "${username}" who signs in with a password (a single sign-on user has none here).\n`,
+          );
           return 1;
         }
         process.stdout.write(

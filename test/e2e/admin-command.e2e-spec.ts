@@ -36,7 +36,7 @@ describe.each(databaseKinds())('npm run admin on %s', (kind) => {
   it('says so, and changes nothing, for a user that does not exist or a call it does not know', async () => {
     expect(admin(database.url, 'reset-password', 'nobody')).toMatchObject({
       code: 1,
-      err: 'There is no user "nobody".\n',
+      err: 'There is no user "nobody" who signs in with a password (a single sign-on user has none here).\n',
     });
     expect(admin(database.url, 'delete-everything')).toMatchObject({
       code: 2,

@@ -57,6 +57,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
       '0009_heartbeat_index.sql',
       '0010_user_roles.sql',
       '0011_api_keys.sql',
+      '0012_sso_subjects.sql',
     ]);
     prisma = new PrismaService(config);
     await prisma.onModuleInit();
@@ -326,6 +327,7 @@ describe.each(databaseKinds())('the migrated %s database', (kind) => {
         '0009_heartbeat_index.sql',
         '0010_user_roles.sql',
         '0011_api_keys.sql',
+        '0012_sso_subjects.sql',
       ]);
       const upgraded = new PrismaService(config);
       await upgraded.onModuleInit();

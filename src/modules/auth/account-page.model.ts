@@ -35,6 +35,8 @@ export function accountPageModel(
     title: 'Your account',
     username: user.username,
     rolePowers: ROLE_POWERS[user.role],
+    // Single sign-on: the identity provider keeps the password, and the groups there give the role.
+    sso: user.signIn === 'sso',
     errors: extras.errors ?? {},
     keys: keys.map((key) => ({
       ...key,

@@ -96,6 +96,15 @@ export class AccountController {
   @Post('password')
   async changePassword(@Body() body: unknown, @Req() request: Request, @Res() response: Response) {
     const user = signedInUser(request)!;
+    if (user.signIn !== 'password')
+      return response.status(HttpStatus.CONFLICT).render(
+        'account',
+        await this.pageModel(request, {
+          errors: {
+            form: 'You sign in through single sign-on: your password is kept by the identity provider.',
+          },
+        }),
+      );
     const form = validateForm(ChangePasswordDto, body);
     const errors: Record<string, string> = { ...form.errors };
     if (form.valid) {

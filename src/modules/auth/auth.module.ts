@@ -15,6 +15,7 @@ import { PasswordHasher } from './password-hasher';
 import { SessionMiddleware } from './session.middleware';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { SsoService } from './sso.service';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -33,6 +34,7 @@ import { ViewLocalsMiddleware } from './view-locals.middleware';
     ApiKeysService,
     SessionsRepository,
     SessionsService,
+    SsoService,
     LoginThrottle,
     LoginFailuresRepository,
     // Order matters: who you are first, then whether the form is genuine.

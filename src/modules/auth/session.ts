@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { KeyHolder } from './api-keys.service';
 import type { Role } from './roles';
+import type { SsoTransaction } from './sso.service';
 
 /**
  * What the signed session cookie holds. No secret but the session token, whose record lives in the shared
@@ -13,6 +14,8 @@ export interface SessionData {
   token?: string;
   /** A one-time message for the next page (after a redirect): what was just done. */
   flash?: string;
+  /** A single sign-on under way: what the provider's answer must match (SsoService). */
+  sso?: SsoTransaction;
 }
 
 export const SESSION_COOKIE = 'cluster.session';
@@ -24,6 +27,8 @@ export interface SignedInUser {
   username: string;
   /** As the database says at this request: a change takes effect at the user's next request, on every node. */
   role: Role;
+  /** How the user signs in: password, or sso (single sign-on: no password here to change). */
+  signIn: string;
 }
 
 type SessionRequest = Request & {

@@ -6,6 +6,7 @@ export interface LiveSession {
   userId: string;
   username: string;
   role: Role;
+  signIn: string;
   lastSeenAtMs: number;
   /** The database's "now" when the session was read. */
   nowMs: number;
@@ -45,11 +46,12 @@ export class SessionsRepository {
         user_id: string;
         username: string;
         role: string;
+        sign_in: string;
         last_seen_at_ms: bigint | number;
         now_ms: bigint | number;
       }[]
     >`
-      SELECT s.user_id, u.username, u.role, s.last_seen_at_ms, n.now_ms
+      SELECT s.user_id, u.username, u.role, u.sign_in, s.last_seen_at_ms, n.now_ms
       FROM (SELECT ${this.prisma.nowMsSql()} AS now_ms) n
       JOIN sessions s ON s.token_hash = ${tokenHash}
       JOIN users u ON u.id = s.user_id
@@ -59,6 +61,7 @@ export class SessionsRepository {
       userId: rows[0].user_id,
       username: rows[0].username,
       role: storedRole(rows[0].role),
+      signIn: rows[0].sign_in,
       lastSeenAtMs: Number(rows[0].last_seen_at_ms),
       nowMs: Number(rows[0].now_ms),
     };

@@ -47,7 +47,7 @@ export class SessionsService {
         this.logger.warn(`could not note that a session was used: ${errorSummary(error)}`);
       });
     }
-    return { id: session.userId, username: session.username, role: session.role };
+    return { id: session.userId, username: session.username, role: session.role, signIn: session.signIn };
   }
 
   async end(token: string): Promise<void> {

@@ -17,7 +17,7 @@ export function enteredUser(body: unknown): UsersForm['values'] {
   return { username: text(fields.username), role: text(fields.role) || 'viewer' };
 }
 
-const SIGN_IN_LABELS: Record<string, string> = { password: 'Password' };
+const SIGN_IN_LABELS: Record<string, string> = { password: 'Password', sso: 'Single sign-on' };
 
 function roleOptions(selected: string) {
   return ROLES.map((role) => ({ value: role, label: role, selected: role === selected }));
@@ -43,6 +43,8 @@ export function usersPageModel(
       lastSignInExact: user.lastSignInAtMs === null ? null : new Date(user.lastSignInAtMs).toISOString(),
       signIn: SIGN_IN_LABELS[user.signIn] ?? user.signIn,
       self: user.id === selfId,
+      // Single sign-on: the role comes from OIDC_ROLE_MAPPING at every sign-in, not from this page.
+      fromDirectory: user.signIn === 'sso',
       // The last administrator keeps the role and the account (the database refuses it too).
       last: user.role === 'administrator' && administrators === 1,
     })),

@@ -33,9 +33,20 @@ export type UserChangeRefusal =
   | { refused: 'missing' }
   | { refused: 'taken' }
   | { refused: 'last-administrator' }
+  | { refused: 'directory-managed' }
   | { refused: 'older-release-live'; live: string[] };
 
 export type UserChange<T = object> = ({ refused: null } & T) | UserChangeRefusal;
+
+/** What a user record holds in place of a password hash when the user signs in through single sign-on. */
+export const NO_PASSWORD = 'sso:no-password';
+
+/** A person the identity provider signed in: who they are there, the name they go by, the mapping's role. */
+export interface DirectoryPerson {
+  subject: string;
+  username: string;
+  role: Role;
+}
 
 /** A user named by the commands (by name) or by the pages (by id). */
 export type UserRef = { username: string } | { id: string };
@@ -112,6 +123,8 @@ export class UsersRepository {
     return this.change<{ username: string; previous: Role }>(async (tx) => {
       const user = await this.lockedUser(tx, ref);
       if (!user) return { refused: 'missing' };
+      // The directory's groups give this user's role at every sign-in: a role set here would not last.
+      if (user.sign_in === 'sso') return { refused: 'directory-managed' };
       const previous = storedRole(user.role);
       if (previous === role) return { refused: null, username: user.username, previous };
       if (previous === 'administrator' && (await this.otherAdministrators(tx, user.id)) === 0)
@@ -140,14 +153,64 @@ export class UsersRepository {
     });
   }
 
-  /** Sets the password and ends every session of the user, on every node; false when there is no such user. */
+  /**
+   * The user record of a person the identity provider signed in, found by their subject (the name may have
+   * changed there: it changes here too), or made; their role is the one the mapping gives now, whatever it
+   * was (the directory decides, the last administrator included), with an event when it changes. Never
+   * takes over a user of the same name who signs in with a password, or another subject's.
+   */
+  async signInFromDirectory(
+    person: DirectoryPerson,
+    events: {
+      added: NewEvent;
+      roleChanged: (previous: Role) => NewEvent;
+    },
+  ): Promise<UserChange<{ id: string; previous: Role | null }>> {
+    return this.change<{ id: string; previous: Role | null }>(async (tx) => {
+      const known = await tx.$queryRaw<{ id: string; username: string; role: string }[]>`
+        SELECT id, username, role FROM users WHERE sso_subject = ${person.subject}`;
+      const now = this.prisma.nowMsSql();
+      if (known.length === 0) {
+        const id = randomUUID();
+        const created = await tx.$executeRaw`
+          INSERT INTO users (id, username, password_hash, created_at, role, sign_in, sso_subject)
+          VALUES (${id}, ${person.username}, ${NO_PASSWORD}, ${new Date()}, ${person.role}, 'sso', ${person.subject})
+          ON CONFLICT (username) DO NOTHING`;
+        if (created === 0) return { refused: 'taken' };
+        await tx.$executeRaw(insertEventSql(events.added, null, now));
+        return { refused: null, id, previous: null };
+      }
+      const user = known[0];
+      if (user.username !== person.username) {
+        const taken = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM users WHERE username = ${person.username}`;
+        if (taken.length > 0) return { refused: 'taken' };
+        await tx.$executeRaw`UPDATE users SET username = ${person.username} WHERE id = ${user.id}`;
+      }
+      const previous = storedRole(user.role);
+      if (previous !== person.role) {
+        await tx.$executeRaw`UPDATE users SET role = ${person.role} WHERE id = ${user.id}`;
+        await tx.$executeRaw(insertEventSql(events.roleChanged(previous), null, now));
+      }
+      return { refused: null, id: user.id, previous };
+    });
+  }
+
+  /**
+   * Sets the password and ends every session of the user, on every node; false when there is no such user
+   * who signs in with a password (a single sign-on user has none to set).
+   */
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
     const [updated] = await this.prisma.whileLocked(
       () =>
         this.prisma.client.$transaction([
-          this.prisma.client.user.updateMany({ where: { username }, data: { passwordHash } }),
+          this.prisma.client.user.updateMany({
+            where: { username, signIn: 'password' },
+            data: { passwordHash },
+          }),
           this.prisma.client.$executeRaw`
-            DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ${username})`,
+            DELETE FROM sessions WHERE user_id IN (
+              SELECT id FROM users WHERE username = ${username} AND sign_in = 'password')`,
         ]),
       STARTUP_LOCK_BUDGET_MS,
     );
@@ -180,10 +243,10 @@ export class UsersRepository {
   }
 
   private async lockedUser(tx: Prisma.TransactionClient, ref: UserRef) {
-    const rows = await tx.$queryRaw<{ id: string; username: string; role: string }[]>(
+    const rows = await tx.$queryRaw<{ id: string; username: string; role: string; sign_in: string }[]>(
       'id' in ref
-        ? Prisma.sql`SELECT id, username, role FROM users WHERE id = ${ref.id}`
-        : Prisma.sql`SELECT id, username, role FROM users WHERE username = ${ref.username}`,
+        ? Prisma.sql`SELECT id, username, role, sign_in FROM users WHERE id = ${ref.id}`
+        : Prisma.sql`SELECT id, username, role, sign_in FROM users WHERE username = ${ref.username}`,
     );
     return rows[0] ?? null;
   }

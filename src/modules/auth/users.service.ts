@@ -84,6 +84,12 @@ function refusal(result: UserChangeRefusal, username: string | null): UserChange
         HttpStatus.CONFLICT,
         `${who} is the last administrator: make another user an administrator first.`,
       );
+    case 'directory-managed':
+      return new UserChangeRefused(
+        HttpStatus.CONFLICT,
+        `${who} signs in through single sign-on: the directory's groups give the role at every sign-in ` +
+          '(OIDC_ROLE_MAPPING). Change the groups there.',
+      );
     case 'older-release-live':
       return new UserChangeRefused(
         HttpStatus.CONFLICT,

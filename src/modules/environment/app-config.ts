@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { nameProblem } from '../../common/text-rules';
 import { ConfigError } from './config-error';
+import { loadSsoConfig, SSO_VARIABLES, SsoConfig } from './sso-config';
 
 export type ComponentType = 'web' | 'service';
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -31,6 +32,10 @@ export interface AppConfig {
   adminUsername: string;
   adminPassword: string | undefined;
   apiKey: string | undefined;
+  /** Single sign-on through OpenID Connect (OIDC_ variables); null when not configured. */
+  sso: SsoConfig | null;
+  /** Whether people may sign in with a name and password (PASSWORD_SIGN_IN; off only with single sign-on). */
+  passwordSignIn: boolean;
   logLevel: LogLevel;
   /**
    * Compiled templates are kept, whatever NODE_ENV says, except in the development watch mode
@@ -210,6 +215,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
   const values = parsed.data;
+  const { sso, passwordSignIn } = loadSsoConfig(
+    Object.fromEntries(SSO_VARIABLES.map((variable) => [variable, optional(env[variable])])),
+  );
   const database = {
     ...parseDatabaseUrl(values.DATABASE_URL, host.cwd),
     poolSize: values.DATABASE_POOL_SIZE,
@@ -227,6 +235,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv, host: HostFacts): AppConfi
     adminUsername: values.ADMIN_USERNAME,
     adminPassword: values.ADMIN_PASSWORD,
     apiKey: values.API_KEY,
+    sso,
+    passwordSignIn,
     logLevel: values.LOG_LEVEL,
     viewCache: values.NODE_ENV !== 'development',
     trustProxy: values.TRUST_PROXY,
