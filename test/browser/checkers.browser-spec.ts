@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { HtmlValidate } from 'html-validate';
-import type { Browser, Page, Response } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium, listen } from '../support/browser';
+import { pageChecker } from '../support/page-checks';
 import { seedServer } from '../support/seed';
 import {
   ADMIN_PASSWORD,
@@ -13,20 +12,6 @@ import {
   THIS_RELEASE,
 } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-// A group of checkboxes under one name is how a form sends a list (Notifications: the events to send); the
-// recommended preset allows that sharing for radio buttons only.
-const validator = new HtmlValidate({
-  extends: ['html-validate:recommended'],
-  rules: { 'form-dup-name': ['error', { shared: ['radio', 'checkbox', 'button', 'reset', 'submit'] }] },
-});
-
-interface AxeViolation {
-  id: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 /**
  * Every page state a person meets, at a phone's width and a desktop's, checked by axe-core (zero violations)
@@ -39,6 +24,8 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
   let browser: Browser;
   let baseUrl: string;
   let page: Page;
+  let check: ReturnType<typeof pageChecker>['check'];
+  let submit: ReturnType<typeof pageChecker>['submit'];
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
@@ -66,6 +53,7 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     // The pages forbid inline scripts; axe is injected as one, so this browser context ignores the policy.
     const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
     page = await context.newPage();
+    ({ check, submit } = pageChecker(page));
   });
 
   afterAll(async () => {
@@ -74,31 +62,7 @@ describe.each([390, 1280])('every page at %i px, by axe-core and html-validate',
     await database?.drop();
   });
 
-  /** The HTML of the document that `action` leads to (after redirects), and the page's axe violations. */
-  const check = async (action: () => Promise<unknown>) => {
-    const [response] = await Promise.all([
-      page.waitForResponse((r: Response) => r.request().isNavigationRequest() && r.status() !== 303),
-      action(),
-    ]);
-    const html = await response.text();
-    await page.waitForLoadState('load');
-    await page.addScriptTag({ content: AXE_SOURCE });
-    const violations = await page.evaluate<AxeViolation[]>(
-      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`,
-    );
-    const report = await validator.validateString(html);
-    const htmlErrors = report.results.flatMap((result) =>
-      result.messages.map((m) => `${m.ruleId} (line ${m.line}): ${m.message}`),
-    );
-    return {
-      axe: violations.map(
-        (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-      ),
-      html: htmlErrors,
-    };
-  };
   const visit = (path: string) => check(() => page.goto(`${baseUrl}${path}`));
-  const submit = (button: string) => check(() => page.getByRole('button', { name: button }).click());
 
   it('the sign-in page, empty and with an error', async () => {
     expect(await visit('/login')).toEqual({ axe: [], html: [] });

@@ -20,9 +20,12 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Makes a test app listen on a free loopback port, for the browser; returns its base URL. */
-export async function listen(node: TestApp): Promise<string> {
+/**
+ * Makes a test app listen on a loopback port (a free one unless one is given: single sign-on needs its
+ * address before it starts), for the browser; returns its base URL.
+ */
+export async function listen(node: TestApp, port = 0): Promise<string> {
   const server = node.app.getHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
