@@ -170,6 +170,30 @@ describe.each(databaseKinds().map((kind) => [kind, kind === 'sqlite'] as const))
       );
     });
 
+    it('finishes on another node a sign-in begun on one (behind a load balancer), with the same keys', async () => {
+      const other = await startTestApp(database, {
+        env: { ...ssoEnv(provider.issuer, appUrl), CLUSTER_SERVER_NAME: 'e2e-node-2' },
+        keys: node.keys,
+        version: THIS_RELEASE,
+      });
+      try {
+        const cookiesOf = (answer: request.Response) =>
+          (answer.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]).join('; ');
+        const start = await request(node.http)
+          .get('/login/sso?returnTo=/administration/cluster/events')
+          .expect(303);
+        const cookie = cookiesOf(start);
+        const answer = await throughProvider(start.headers.location, 'ada', `${appUrl}/login/sso/callback`);
+        const callback = answer.slice(appUrl.length);
+        const landed = await request(other.http).get(callback).set('cookie', cookie).expect(303);
+        expect(landed.headers.location).toBe('/administration/cluster/events');
+        const account = await request(node.http).get('/account').set('cookie', cookiesOf(landed)).expect(200);
+        expect(account.text).toContain('<strong>ada</strong>, operator');
+      } finally {
+        await other.close();
+      }
+    });
+
     it('refuses a person in no mapped group with a page that says so, and makes no user', async () => {
       const agent = request.agent(node.http);
       const refused = await agent.get(await answerFor(agent, 'carol')).expect(403);
