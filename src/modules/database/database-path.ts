@@ -56,7 +56,9 @@ export async function probeDatabasePath(
   // A connection lost mid-probe (a database outage) is an 'error' event: unheard, it would end the process.
   for (const client of [a, b]) client.on('error', () => undefined);
   try {
-    await Promise.all([a.connect(), b.connect()]);
+    // The second connection only where something stands in between (to tell its pooling mode): a new
+    // server session costs the database a few milliseconds of CPU, once a minute on every node.
+    await a.connect();
     const path = { ...unknown };
     const first = await one<{ pid: number; client_port: number | null; replica: boolean }>(
       a,
@@ -67,7 +69,10 @@ export async function probeDatabasePath(
     const localPort = (a as unknown as { connection?: { stream?: { localPort?: number } } }).connection
       ?.stream?.localPort;
     path.route = first.client_port !== null && first.client_port === localPort ? 'direct' : 'intermediary';
-    if (path.route === 'intermediary') path.pooling = await poolingMode(a, b);
+    if (path.route === 'intermediary') {
+      await b.connect();
+      path.pooling = await poolingMode(a, b);
+    }
     await a.query('BEGIN');
     await a.query(TRANSACTION_BOUNDS_SQL);
     const bounds = await one<{ lock: string; idle: string }>(

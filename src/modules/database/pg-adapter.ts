@@ -54,6 +54,11 @@ export function pooledPgAdapter(
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 5_000,
+    // node-postgres closes a connection idle for 10 s by default, so a second one that a moment of overlap
+    // opened (the heartbeat beside a page's read) was opened again and again: each a new server process
+    // for PostgreSQL, its start and its catalog caches, measured as most of the database's CPU at rest with
+    // twenty nodes connected directly. Kept for two minutes instead (within DATABASE_POOL_SIZE).
+    idleTimeoutMillis: 120_000,
     application_name: applicationName,
     // A connection that went silent (a half-open TCP connection after a network cut) would otherwise keep a
     // heartbeat waiting for many minutes: probe it, and give up on a query after a while.
