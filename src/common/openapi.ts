@@ -11,6 +11,9 @@ import {
 } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 
+const CHANGING_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+type OperationObject = NonNullable<OpenAPIObject['paths'][string]['post']>;
+
 export const API_KEY_SCHEME = 'apiKey';
 
 /** What every error answers on /api/*. */
@@ -29,7 +32,8 @@ export function ApiCommon() {
   return applyDecorators(
     ApiSecurity(API_KEY_SCHEME),
     ApiUnauthorizedResponse({
-      description: 'Neither an administrator session nor a valid X-ApiKey header',
+      description:
+        "Neither a session nor a valid X-ApiKey header (the environment's API_KEY or a person's key)",
       schema: ERROR_SCHEMA,
     }),
     ApiBadRequestResponse({
@@ -62,5 +66,13 @@ export function buildApiDocument(app: INestApplication, version: string): OpenAP
   document.paths = Object.fromEntries(
     Object.entries(document.paths).filter(([path]) => path.startsWith('/api/')),
   );
+  // Every role reads; what changes something may be refused to the caller's role (AccessGuard).
+  for (const operations of Object.values(document.paths))
+    for (const [method, operation] of Object.entries(operations) as [string, OperationObject][])
+      if (CHANGING_METHODS.has(method))
+        operation.responses['403'] = {
+          description: "The session's or the key's role may not do this; the message names the role it needs",
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        };
   return document;
 }

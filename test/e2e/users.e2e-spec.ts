@@ -404,6 +404,25 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
       .expect(303);
     const revoked = await request(node.http).get('/api/cluster').set('X-ApiKey', key).expect(401);
     expect(revoked.body.message).toContain("neither this node's API_KEY nor a person's live API key");
+    // Making and revoking a key are events of the person, nothing of the key in them.
+    const keyEvents = await prisma().event.findMany({
+      where: { kind: { in: ['api-key-created', 'api-key-revoked'] } },
+      orderBy: { id: 'asc' },
+      select: { kind: true, actor: true, message: true },
+    });
+    expect(keyEvents).toEqual([
+      {
+        kind: 'api-key-created',
+        actor: 'otto',
+        message: 'otto made the API key "deploy <script>" (operator).',
+      },
+      {
+        kind: 'api-key-revoked',
+        actor: 'otto',
+        message: 'otto revoked the API key "deploy <script>": no node accepts it any more.',
+      },
+    ]);
+    expect(JSON.stringify(keyEvents)).not.toContain(key);
 
     // Removing a person removes their keys.
     const second = /data-field="key">([^<]+)</.exec(

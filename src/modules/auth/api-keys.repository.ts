@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service';
+import type { NewEvent } from '../events/event';
+import { insertEventWhereReadable } from '../events/event-sql';
 import { Role, storedRole } from './roles';
 
 export interface ApiKeyListing {
@@ -30,12 +32,17 @@ export const MAX_KEYS_PER_USER = 20;
 export class ApiKeysRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** A new key; refused when the owner has one of that name, or has MAX_KEYS_PER_USER already. */
+  /**
+   * A new key, with its event (while every live release can show it: during an upgrade from a release
+   * before 1.6.0 the key is made without one); refused when the owner has one of that name, or has
+   * MAX_KEYS_PER_USER already.
+   */
   async create(
     userId: string,
     name: string,
     keyHash: string,
     role: Role,
+    event: NewEvent,
   ): Promise<{ created: true; id: string } | { created: false; reason: 'taken' | 'too-many' }> {
     const id = randomUUID();
     return this.prisma.transaction(async (tx) => {
@@ -49,7 +56,9 @@ export class ApiKeysRepository {
         INSERT INTO api_keys (id, user_id, name, key_hash, role, created_at_ms)
         VALUES (${id}, ${userId}, ${name}, ${keyHash}, ${role}, ${this.prisma.nowMsSql()})
         ON CONFLICT (user_id, name) DO NOTHING`;
-      return inserted === 0 ? { created: false, reason: 'taken' } : { created: true, id };
+      if (inserted === 0) return { created: false, reason: 'taken' };
+      await insertEventWhereReadable(tx, event, this.prisma.nowMsSql());
+      return { created: true, id };
     });
   }
 
@@ -67,13 +76,15 @@ export class ApiKeysRepository {
     }));
   }
 
-  /** Revokes one of the owner's keys (another person's is not found); its name, or null. */
-  async revoke(userId: string, id: string): Promise<string | null> {
-    const rows = await this.prisma.whileLocked(
-      () => this.prisma.client.$queryRaw<{ name: string }[]>`
-        DELETE FROM api_keys WHERE id = ${id} AND user_id = ${userId} RETURNING name`,
-    );
-    return rows[0]?.name ?? null;
+  /** Revokes one of the owner's keys (another person's is not found), with its event; its name, or null. */
+  async revoke(userId: string, id: string, event: (name: string) => NewEvent): Promise<string | null> {
+    return this.prisma.transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ name: string }[]>`
+        DELETE FROM api_keys WHERE id = ${id} AND user_id = ${userId} RETURNING name`;
+      if (rows.length === 0) return null;
+      await insertEventWhereReadable(tx, event(rows[0].name), this.prisma.nowMsSql());
+      return rows[0].name;
+    });
   }
 
   async findByHash(keyHash: string): Promise<LiveApiKey | null> {

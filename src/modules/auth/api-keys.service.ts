@@ -42,7 +42,11 @@ export class ApiKeysService {
         `A key carries at most your own role (${owner.role}), not ${role}.`,
       );
     const key = `cok_${randomBytes(32).toString('base64url')}`;
-    const result = await this.keys.create(owner.id, name, sha256Hex(key), role);
+    const result = await this.keys.create(owner.id, name, sha256Hex(key), role, {
+      kind: 'api-key-created',
+      actor: owner.username,
+      message: `${owner.username} made the API key "${name}" (${role}).`,
+    });
     if (!result.created)
       throw new UserChangeRefused(
         HttpStatus.CONFLICT,
@@ -55,7 +59,11 @@ export class ApiKeysService {
 
   /** Revokes one of the person's keys; its name, or null when they have no such key. */
   revoke(owner: SignedInUser, id: string): Promise<string | null> {
-    return this.keys.revoke(owner.id, id);
+    return this.keys.revoke(owner.id, id, (name) => ({
+      kind: 'api-key-revoked',
+      actor: owner.username,
+      message: `${owner.username} revoked the API key "${name}": no node accepts it any more.`,
+    }));
   }
 
   /** Who the key acts as, or null when it is no live key. Notes its use (at most once a minute). */

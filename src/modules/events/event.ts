@@ -21,6 +21,8 @@ export const EVENT_KINDS = [
   'user-added',
   'user-role-changed',
   'user-removed',
+  'api-key-created',
+  'api-key-revoked',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -35,6 +37,8 @@ export const EVENT_KIND_SINCE: Partial<Record<EventKind, string>> = {
   'user-added': '1.6.0',
   'user-role-changed': '1.6.0',
   'user-removed': '1.6.0',
+  'api-key-created': '1.6.0',
+  'api-key-revoked': '1.6.0',
 };
 
 /** Whether every release in `live` can show an event of this kind. */

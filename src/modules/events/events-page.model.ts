@@ -23,6 +23,8 @@ const LABELS: Record<EventKind, { label: string; level: 'ok' | 'warning' | 'erro
   'user-added': { label: 'User added', level: 'info' },
   'user-role-changed': { label: 'Role changed', level: 'info' },
   'user-removed': { label: 'User removed', level: 'info' },
+  'api-key-created': { label: 'API key made', level: 'info' },
+  'api-key-revoked': { label: 'API key revoked', level: 'info' },
 };
 
 /** "Became stale": how pages name a kind of event. */

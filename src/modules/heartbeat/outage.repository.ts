@@ -2,9 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { describeDuration } from '../../common/format';
 import { LOCK_WAIT_BUDGET_MS, PrismaService } from '../database/prisma.service';
-import { kindReadableBy } from '../events/event';
-import { insertEventSql } from '../events/event-sql';
-import { liveReleasesSql } from '../upgrade/release-sql';
+import { insertEventWhereReadable } from '../events/event-sql';
 
 /** Outages are kept as long as events are. */
 const OUTAGES_KEPT_MS = 30 * 24 * 60 * 60 * 1000;
@@ -52,26 +50,16 @@ export class OutageRepository {
             VALUES (${randomUUID()}, ${BigInt(beganAtMs)}, ${BigInt(endedAtMs)}, ${seen.serverName})`;
           await tx.$executeRaw`DELETE FROM database_outages WHERE ended_at_ms < ${BigInt(endedAtMs - OUTAGES_KEPT_MS)}`;
           // The outage itself is kept whatever runs; its event only once every live release can show it.
-          const live = await tx.$queryRaw<{ version: string }[]>(liveReleasesSql(now));
-          if (
-            !kindReadableBy(
-              'database-outage',
-              live.map((row) => row.version),
-            )
-          )
-            return true;
-          await tx.$executeRaw(
-            insertEventSql(
-              {
-                kind: 'database-outage',
-                serverName: seen.serverName,
-                message:
-                  `The database could not be used for about ${describeDuration(Math.max(1, Math.round(seen.durationMs / 1000)))} ` +
-                  `(first seen by ${seen.serverName}); staleness is judged from the moment it came back`,
-              },
-              null,
-              now,
-            ),
+          await insertEventWhereReadable(
+            tx,
+            {
+              kind: 'database-outage',
+              serverName: seen.serverName,
+              message:
+                `The database could not be used for about ${describeDuration(Math.max(1, Math.round(seen.durationMs / 1000)))} ` +
+                `(first seen by ${seen.serverName}); staleness is judged from the moment it came back`,
+            },
+            now,
           );
           return true;
         }),
