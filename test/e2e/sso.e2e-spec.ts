@@ -91,7 +91,7 @@ describe.each(databaseKinds().map((kind) => [kind, kind === 'sqlite'] as const))
         code_challenge: expect.stringMatching(/^[\w-]{43}$/),
       });
       // The verifier and the state stay in the browser's signed cookie, never in the database.
-      expect(start.headers['set-cookie'].join(';')).toContain('cluster.session=');
+      expect([start.headers['set-cookie']].flat().join(';')).toContain('cluster.session=');
     });
 
     it('signs a person in with the role their groups give, makes their user, and names single sign-on in the event', async () => {
@@ -191,6 +191,19 @@ describe.each(databaseKinds().map((kind) => [kind, kind === 'sqlite'] as const))
         expect(account.text).toContain('<strong>ada</strong>, operator');
       } finally {
         await other.close();
+      }
+    });
+
+    it('goes back only to a path of this site, whatever returnTo says', async () => {
+      for (const returnTo of [
+        'https://evil.example/',
+        '//evil.example/x',
+        '/\\evil',
+        'javascript:alert(1)',
+      ]) {
+        const agent = request.agent(node.http);
+        const landed = await agent.get(await answerFor(agent, 'ada', returnTo)).expect(303);
+        expect(landed.headers.location).toBe('/administration');
       }
     });
 

@@ -68,6 +68,16 @@ describe.each(databaseKinds())('users and roles on %s', (kind) => {
   const csrf = async (agent: Agent) => csrfTokenIn((await agent.get('/account').expect(200)).text);
   const settings = () => prisma().clusterSettings.findUniqueOrThrow({ where: { id: 1 } });
 
+  it('has no single sign-on unless it is configured: the sign-in page offers none, its routes are 404', async () => {
+    const login = await request(node.http).get('/login').expect(200);
+    expect(login.text).not.toContain('/login/sso');
+    expect(login.text).toContain('name="password"');
+    expect((await request(node.http).get('/login/sso').expect(404)).text).toContain(
+      'Single sign-on is not set up.',
+    );
+    await request(node.http).get('/login/sso/callback?code=x&state=y').expect(404);
+  });
+
   it('makes users from the command line with the role asked for, and refuses what it cannot do', async () => {
     expect(await role('vera')).toBe('viewer');
     expect(await role('otto')).toBe('operator');
