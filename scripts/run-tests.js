@@ -35,12 +35,7 @@ if (!(timeoutMinutes > 0)) {
 // Cluster files that run in the second lane, after the browser tier, to even the lanes out. Measured on
 // 2026-12-07 (a slower machine of the kind, the previous release built cold): lane 1 10.2 minutes, lane 2
 // 14.9 with failover-sqlite (1.8) here, which now runs in the first lane.
-const SECOND_LANE_CLUSTER_FILES = [
-  'failover-postgresql',
-  'database-outage',
-  'clock-skew',
-  'sqlite-lock',
-];
+const SECOND_LANE_CLUSTER_FILES = ['failover-postgresql', 'database-outage', 'clock-skew', 'sqlite-lock'];
 
 const LANES = [
   [
