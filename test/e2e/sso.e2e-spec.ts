@@ -5,6 +5,7 @@ import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { admin } from '../support/admin-command';
 import { freePort } from '../support/node-process';
+import { seedServer } from '../support/seed';
 import { ssoEnv, startProvider, TestProvider, throughProvider, writeAccounts } from '../support/oidc';
 import { csrfTokenIn, signedInAgent, startTestApp, TestApp, THIS_RELEASE } from '../support/test-app';
 import { createTestDatabase, databaseKinds, TestDatabase } from '../support/test-database';
@@ -265,6 +266,25 @@ describe.each(databaseKinds().map((kind) => [kind, kind === 'sqlite'] as const))
         )
         .expect(403);
       expect(answerText.text).toContain('did not sign you in: &lt;i&gt;no&lt;/i&gt;');
+    });
+
+    it('waits while a node of a release before roles is live, and signs in once it is gone', async () => {
+      await seedServer(node, {
+        name: 'old-node',
+        keys: node.keys,
+        components: [{ type: 'web', heartbeatAgoMs: 0, processSeenAgoMs: 0, version: '1.5.0' }],
+      });
+      writeAccounts(accountsFile, { ...PEOPLE, erin: { preferred_username: 'erin', groups: ['staff'] } });
+      try {
+        const agent = request.agent(node.http);
+        const refused = await agent.get(await answerFor(agent, 'erin')).expect(409);
+        expect(refused.text).toContain('a node of release 1.5.0 is running');
+        expect(await prisma().user.count({ where: { username: 'erin' } })).toBe(0);
+      } finally {
+        await prisma().server.delete({ where: { name: 'old-node' } });
+      }
+      const agent = request.agent(node.http);
+      await agent.get(await answerFor(agent, 'erin')).expect(303);
     });
 
     it("refuses an ID token that the provider's published keys did not sign", async () => {
