@@ -63,3 +63,13 @@ export async function orReject<T>(
 export function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
+
+/** A value the form sent, as text to show the form again: '' for anything that is not text. */
+export function asText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** A form field as text to show again (see asText). */
+export function textField(body: unknown, name: string): string {
+  return asText(field(body, name));
+}

@@ -1,4 +1,5 @@
 import { relativeTime } from '../../common/format';
+import { textField } from '../../common/html-form';
 import type { ApiKeyListing } from './api-keys.repository';
 import { atLeast, Role, ROLE_POWERS, ROLES } from './roles';
 import type { SignedInUser } from './session';
@@ -13,9 +14,7 @@ export const EMPTY_KEY_FORM: KeyForm = { values: { name: '', role: '' }, errors:
 
 /** What the key form sent, as text to show again. */
 export function enteredKey(body: unknown): KeyForm['values'] {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  return { name: text(fields.name), role: text(fields.role) };
+  return { name: textField(body, 'name'), role: textField(body, 'role') };
 }
 
 /** The account page: the person's role, the password form, their API keys and the form to make one. */

@@ -1,4 +1,5 @@
 import { relativeTime } from '../../common/format';
+import { textField } from '../../common/html-form';
 import { Role, ROLE_POWERS, ROLES } from './roles';
 import type { UserListing } from './users.repository';
 
@@ -12,9 +13,7 @@ export const EMPTY_USER_FORM: UsersForm = { values: { username: '', role: 'viewe
 
 /** What the form sent, as text to show again (anything else is shown as empty). */
 export function enteredUser(body: unknown): UsersForm['values'] {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  return { username: text(fields.username), role: text(fields.role) || 'viewer' };
+  return { username: textField(body, 'username'), role: textField(body, 'role') || 'viewer' };
 }
 
 const SIGN_IN_LABELS: Record<string, string> = { password: 'Password', sso: 'Single sign-on' };

@@ -1,5 +1,6 @@
 import { labelled } from '../../common/form-validation';
 import { relativeTime } from '../../common/format';
+import { asText, field, textField } from '../../common/html-form';
 import type { EventKind } from '../events/event';
 import { eventLabel } from '../events/events-page.model';
 import { DEFAULT_WEBHOOK_KINDS, WEBHOOK_EVENT_KINDS } from './webhook-rules';
@@ -24,11 +25,15 @@ export const EMPTY_FORM: WebhookFormValues = { name: '', url: '', events: [...DE
 
 /** The form body as text values; `events` is one string for one ticked box, a list for several. */
 export function enteredWebhook(body: unknown): WebhookFormValues & { secret: unknown } {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   // As typed, whole: the validation judges what was sent (the body limit bounds it), never a shortened copy.
-  const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  const events = fields.events === undefined ? [] : [fields.events].flat().map(text);
-  return { name: text(fields.name), url: text(fields.url), events, secret: fields.secret };
+  const ticked = field(body, 'events');
+  const events = ticked === undefined ? [] : [ticked].flat().map(asText);
+  return {
+    name: textField(body, 'name'),
+    url: textField(body, 'url'),
+    events,
+    secret: field(body, 'secret'),
+  };
 }
 
 export function notificationsPageModel(
