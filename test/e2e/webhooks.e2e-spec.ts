@@ -1,4 +1,3 @@
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
@@ -26,7 +25,7 @@ describe.each(databaseKinds())('webhook notifications on %s', (kind) => {
     database = await createTestDatabase(kind);
     node = await startTestApp(database, { env: { CLUSTER_SERVER_NAME: 'node-a' } });
     // The test runs the dispatcher's passes itself, so that each step is deterministic.
-    node.app.get(SchedulerRegistry).deleteInterval('webhook-dispatch');
+    node.app.get(WebhookDispatcher).manualPasses();
     agent = await signedInAgent(node);
     receiver = new WebhookReceiver();
     base = await receiver.start();

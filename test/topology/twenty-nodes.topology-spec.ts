@@ -195,9 +195,10 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
       }));
     };
     let windows = await measure();
-    // The other test lane shares these two cores, and a burst of it (a browser test, a build) inflates the
-    // CPU time the nodes need for the same work. A window over the bound is measured once more, the watcher
-    // still watching (90 s of steady state then), and the quieter window counts; both are printed.
+    // `npm test` runs this file with the machine to itself (scripts/run-tests.js), but these machines are
+    // shared, and a burst of other work inflates the CPU time the nodes need for the same work. A window over
+    // the bound is measured once more, the watcher still watching (90 s of steady state then), and the
+    // quieter window counts; both are printed.
     if (windows.some((window) => window.total > CORES_AT_REST)) {
       const second = await measure();
       process.stdout.write(

@@ -54,6 +54,7 @@ export class FailoverService {
   private validForMs = 0;
   private wasPrimary = false;
   private pendingChangeValue: PrimaryChange | null = null;
+  private readonly renewedListeners: (() => void)[] = [];
 
   constructor(
     private readonly leases: LeaseRepository,
@@ -141,7 +142,17 @@ export class FailoverService {
     // Stop before anyone else may take over: the database set the expiry after startedAtMs.
     this.validForMs = timeoutMs - Math.min(settings.heartbeatFrequencySeconds * 1000, timeoutMs / 3) / 2;
     this.wasPrimary = true;
+    for (const listener of this.renewedListeners) listener();
     return true;
+  }
+
+  /**
+   * `listener` runs after every successful renewal or takeover, that is, every heartbeat period while this
+   * node is primary: work that runs on the primary only, on a timer of its own (webhook deliveries), starts
+   * that timer from here and stops it once it finds no fence, so that a backup keeps no timer waking it.
+   */
+  whenRenewed(listener: () => void): void {
+    this.renewedListeners.push(listener);
   }
 
   /**
