@@ -3,7 +3,9 @@ import request from 'supertest';
 import { PrismaService } from '../../src/modules/database/prisma.service';
 import { Fence, LeaseLostError } from '../../src/modules/failover/lease';
 import { LeaseRepository } from '../../src/modules/failover/lease.repository';
+import { FailoverService } from '../../src/modules/failover/failover.service';
 import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
+import { HealthCheckerService } from '../../src/modules/health-checker/health-checker.service';
 import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { firstEpoch } from '../support/cluster-database';
@@ -351,5 +353,27 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
         .expect(400);
       expect(body.message).toContain('limit');
     }
+  });
+
+  it('at rest, checks with its one read and writes nothing: no transaction, no fenced write', async () => {
+    const prisma = node.app.get(PrismaService);
+    const checker = node.app.get(HealthCheckerService);
+    const fence = node.app.get(FailoverService).fence()!;
+    await checker.run(fence, null); // whatever was left to record, and a first pruning of the history
+    const lease = await prisma.client.lease.findUniqueOrThrow({ where: { role: 'service' } });
+    const eventsBefore = await prisma.client.event.count();
+    const read = prisma.statementsRun;
+    await checker.run(fence, null);
+    expect(prisma.statementsRun - read).toBe(1);
+    expect(await prisma.client.event.count()).toBe(eventsBefore);
+    expect(await prisma.client.lease.findUniqueOrThrow({ where: { role: 'service' } })).toEqual(lease);
+    // A change is still recorded at the next check, fenced as ever.
+    await seedServer(node, {
+      name: 'late-node',
+      keys: node.keys,
+      components: [{ type: 'web', heartbeatAgoMs: 0 }],
+    });
+    await checker.run(fence, null);
+    expect(await prisma.client.event.count()).toBe(eventsBefore + 1);
   });
 });

