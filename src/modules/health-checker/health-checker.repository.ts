@@ -31,7 +31,7 @@ export class HealthCheckerRepository {
   ): Promise<void> {
     // Nothing to record (a cluster at rest, almost every period): no transaction at all. The fence guards
     // writes, and there is none; a primary that lost its lease learns it from its renewal, which comes first
-    // in every period. Measured with twenty nodes: four round trips and a row version a second saved.
+    // in every period. That is four round trips and a row version fewer each period on the primary.
     if (observations.length === 0 && events.length === 0 && retention === null) return;
     const now = this.prisma.nowMsSql();
     await this.prisma.whileLocked(

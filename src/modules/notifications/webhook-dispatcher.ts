@@ -18,7 +18,7 @@ const INTERVAL = 'webhook-dispatch';
  * node; events then reach their endpoints within about a second, whatever the heartbeat period. Backups
  * keep no such timer: it starts at the primary's lease renewal and stops at the first pass without a fence
  * (a timer that wakes an idle Node.js process costs about half a millisecond of CPU a time, measured on
- * these machines: on nineteen backups a second, a tenth of the twenty-node cluster's budget).
+ * these machines: on nineteen backups, about 0.01 of a core a cluster of twenty).
  */
 const DISPATCH_INTERVAL_MS = 1_000;
 /** Deliveries attempted at once in one pass: a slow endpoint holds up at most this many. */
