@@ -6,6 +6,7 @@ import { LeaseRepository } from '../../src/modules/failover/lease.repository';
 import { FailoverService } from '../../src/modules/failover/failover.service';
 import { HealthCheckerRepository } from '../../src/modules/health-checker/health-checker.repository';
 import { HealthCheckerService } from '../../src/modules/health-checker/health-checker.service';
+import { HeartbeatService } from '../../src/modules/heartbeat/heartbeat.service';
 import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
 import { firstEpoch } from '../support/cluster-database';
@@ -375,5 +376,63 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     });
     await checker.run(fence, null);
     expect(await prisma.client.event.count()).toBe(eventsBefore + 1);
+  });
+
+  it('judges nobody in a period whose own heartbeat failed though its lease renewed, and then judges from the recorded outage', async () => {
+    // The database came back between this node's heartbeat and its lease renewal (seen under load in CI):
+    // the check that followed called every node stale by heartbeats nobody could write. Here the database
+    // refuses this node's heartbeat and nothing else, by a trigger on the one column a heartbeat writes.
+    const prisma = node.app.get(PrismaService).client;
+    await seedServer(node, {
+      name: 'outage-node',
+      keys: node.keys,
+      components: [{ type: 'service', heartbeatAgoMs: 0 }],
+    });
+    await tick();
+    const ofOutageNode = async () =>
+      (await events()).filter((event) => event.serverName === 'outage-node').map((event) => event.kind);
+    expect(await ofOutageNode()).toEqual(['component-registered']);
+    const outagesBefore = await prisma.databaseOutage.count();
+    // Its last heartbeat, just before the database went away, is older than the stale timeout (60 s) now.
+    const quiet = await prisma.component.findFirstOrThrow({ where: { server: { name: 'outage-node' } } });
+    const nowMs = await node.app.get(ClusterRepository).databaseNowMs();
+    await prisma.component.update({
+      where: { id: quiet.id },
+      data: { lastHeartbeatAtMs: BigInt(nowMs - 61_000) },
+    });
+    const refuse =
+      kind === 'sqlite'
+        ? [
+            `CREATE TRIGGER refuse_heartbeats BEFORE UPDATE OF last_heartbeat_at_ms ON components
+             BEGIN SELECT RAISE(ABORT, 'heartbeat refused by the test'); END`,
+          ]
+        : [
+            `CREATE FUNCTION refuse_heartbeats() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'heartbeat refused by the test'; END $$`,
+            `CREATE TRIGGER refuse_heartbeats BEFORE UPDATE OF last_heartbeat_at_ms ON components
+             FOR EACH ROW EXECUTE FUNCTION refuse_heartbeats()`,
+          ];
+    for (const statement of refuse) await prisma.$executeRawUnsafe(statement);
+    const heartbeats = node.app.get(HeartbeatService);
+    try {
+      await tick();
+      expect(heartbeats.outageUnsettled()).toBe(true);
+      expect(node.app.get(FailoverService).isPrimary()).toBe(true);
+      expect(await ofOutageNode()).toEqual(['component-registered']);
+    } finally {
+      await prisma.$executeRawUnsafe(
+        'DROP TRIGGER refuse_heartbeats' + (kind === 'sqlite' ? '' : ' ON components'),
+      );
+      if (kind !== 'sqlite') await prisma.$executeRawUnsafe('DROP FUNCTION refuse_heartbeats()');
+    }
+    // Back after more than two heartbeat periods (10 s each): the outage is recorded and judged from.
+    clock.offsetMs += 25_000;
+    await tick();
+    expect(heartbeats.outageUnsettled()).toBe(false);
+    // (Its event waits while a node of 1.0.0, outage-node, is live: see EVENT_KIND_SINCE.)
+    const outages = await prisma.databaseOutage.findMany({ orderBy: { endedAtMs: 'desc' } });
+    expect(outages).toHaveLength(outagesBefore + 1);
+    expect(Number(outages[0].endedAtMs - outages[0].beganAtMs)).toBeGreaterThanOrEqual(25_000);
+    expect(await ofOutageNode()).toEqual(['component-registered']);
   });
 });

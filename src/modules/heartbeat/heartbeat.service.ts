@@ -108,6 +108,11 @@ export class HeartbeatService implements BeforeApplicationShutdown {
     return this.identity.instance.id;
   }
 
+  /** A heartbeat failed and the outage it began is not yet settled (see OutageTracker.unsettled). */
+  outageUnsettled(): boolean {
+    return this.outages.unsettled();
+  }
+
   /**
    * One heartbeat period: report presence, register again what was removed, notice a duplicate. One
    * statement: the eligibility it reports was judged by the key check the previous heartbeat's answer

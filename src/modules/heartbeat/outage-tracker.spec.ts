@@ -69,4 +69,26 @@ describe('OutageTracker', () => {
     await sut.succeeded(1);
     expect(recorded.map((seen) => seen.durationMs)).toEqual([6_000]);
   });
+
+  it('is unsettled from a failed heartbeat until one gets through and, after a long gap, records the outage', async () => {
+    await sut.succeeded(1);
+    expect(sut.unsettled()).toBe(false);
+    clock.ms += 1_000;
+    sut.failed();
+    expect(sut.unsettled()).toBe(true);
+    clock.ms += 5_000;
+    failRecording = true;
+    await sut.succeeded(1);
+    expect(sut.unsettled()).toBe(true);
+    failRecording = false;
+    clock.ms += 1_000;
+    await sut.succeeded(1);
+    expect(sut.unsettled()).toBe(false);
+    // A blip is settled by the next heartbeat, with nothing recorded.
+    sut.failed();
+    clock.ms += 500;
+    await sut.succeeded(1);
+    expect(sut.unsettled()).toBe(false);
+    expect(recorded).toHaveLength(1);
+  });
 });

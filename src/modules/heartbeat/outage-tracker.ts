@@ -29,6 +29,17 @@ export class OutageTracker {
     this.firstFailureMs ??= this.clock.monotonicMs();
   }
 
+  /**
+   * A heartbeat failed and no later one has settled it (reached the database and, after a long enough gap,
+   * recorded the outage). Until then this node cannot tell a component that stopped from one the database
+   * refused as it refused this node, so the health check waits (see HeartbeatScheduler.tick): the database
+   * can come back between this node's heartbeat and its lease renewal, and a check run then would judge
+   * every component stale by heartbeats that nobody could write.
+   */
+  unsettled(): boolean {
+    return this.firstFailureMs !== null;
+  }
+
   /** A heartbeat reached the database; records the outage it ends, if there was one worth recording. */
   async succeeded(heartbeatSeconds: number): Promise<void> {
     const nowMs = this.clock.monotonicMs();

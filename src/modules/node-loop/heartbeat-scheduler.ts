@@ -104,6 +104,15 @@ export class HeartbeatScheduler
     if (!(await this.holdOrSeekLease(beat, settings))) return;
     if (await this.handOverIfBarred(settings)) return;
     if (!this.verification.clusterKeyRecorded()) await this.recordClusterKey();
+    // The lease is held (renewing it keeps the primary role through a blip), but the check judges nobody
+    // until this node's own heartbeat has got through again and the outage is recorded: the pending
+    // "primary changed" event waits with it.
+    if (this.heartbeat.outageUnsettled()) {
+      this.logger.debug(
+        'health check deferred: no heartbeat of this node has got through since one failed, or the outage it saw is not recorded yet',
+      );
+      return;
+    }
     await this.runHealthChecker();
   }
 
