@@ -9,6 +9,7 @@ import { HealthCheckerService } from '../../src/modules/health-checker/health-ch
 import { HeartbeatService } from '../../src/modules/heartbeat/heartbeat.service';
 import { HeartbeatScheduler } from '../../src/modules/node-loop/heartbeat-scheduler';
 import { ClusterRepository } from '../../src/modules/cluster/cluster.repository';
+import { ClusterService } from '../../src/modules/cluster/cluster.service';
 import { firstEpoch } from '../support/cluster-database';
 import { seedServer } from '../support/seed';
 import {
@@ -378,7 +379,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     expect(await prisma.client.event.count()).toBe(eventsBefore + 1);
   });
 
-  it('judges nobody in a period whose own heartbeat failed though its lease renewed, and then judges from the recorded outage', async () => {
+  it('judges nobody in a period whose own heartbeat failed though its lease renewed, then judges from the recorded outage, which revives no node stopped before it', async () => {
     // The database came back between this node's heartbeat and its lease renewal (seen under load in CI):
     // the check that followed called every node stale by heartbeats nobody could write. Here the database
     // refuses this node's heartbeat and nothing else, by a trigger on the one column a heartbeat writes.
@@ -388,10 +389,18 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       keys: node.keys,
       components: [{ type: 'service', heartbeatAgoMs: 0 }],
     });
+    // And one that had stopped ten minutes before: stale already, and no outage makes it live again.
+    await seedServer(node, {
+      name: 'gone-node',
+      keys: node.keys,
+      components: [{ type: 'service', heartbeatAgoMs: 600_000 }],
+    });
     await tick();
-    const ofOutageNode = async () =>
-      (await events()).filter((event) => event.serverName === 'outage-node').map((event) => event.kind);
+    const of = async (name: string) =>
+      (await events()).filter((event) => event.serverName === name).map((event) => event.kind);
+    const ofOutageNode = () => of('outage-node');
     expect(await ofOutageNode()).toEqual(['component-registered']);
+    expect(await of('gone-node')).toEqual(['component-registered']);
     const outagesBefore = await prisma.databaseOutage.count();
     // Its last heartbeat, just before the database went away, is older than the stale timeout (60 s) now.
     const quiet = await prisma.component.findFirstOrThrow({ where: { server: { name: 'outage-node' } } });
@@ -434,5 +443,9 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     expect(outages).toHaveLength(outagesBefore + 1);
     expect(Number(outages[0].endedAtMs - outages[0].beganAtMs)).toBeGreaterThanOrEqual(25_000);
     expect(await ofOutageNode()).toEqual(['component-registered']);
+    expect(await of('gone-node')).toEqual(['component-registered']);
+    const judged = (await node.app.get(ClusterService).evaluate('checks')).components;
+    const heartbeatOf = (name: string) => judged.find((c) => c.server.name === name)!.checks.heartbeat;
+    expect([heartbeatOf('outage-node'), heartbeatOf('gone-node')]).toEqual(['ok', 'stale']);
   });
 });

@@ -76,6 +76,7 @@ export class ClusterRepository {
     const [row] = await db.$queryRaw<(SettingsColumns & LeaseColumns & SnapshotRow)[]>`
       SELECT n.now_ms, ${SETTINGS_COLUMNS_SQL}, ${LEASE_COLUMNS_SQL},
         (SELECT MAX(ended_at_ms) FROM database_outages) AS database_back_at_ms,
+        (SELECT began_at_ms FROM database_outages ORDER BY ended_at_ms DESC LIMIT 1) AS database_down_at_ms,
         ${releasesJsonSql(this.prisma)} AS releases_json,
         (SELECT ${this.prisma.jsonArrayAggSql(`
             s.id, s.name, ${shown('s.os')}, ${shown('s.ip_address')},
@@ -122,6 +123,7 @@ export class ClusterRepository {
     return {
       nowMs: Number(row.now_ms),
       databaseBackAtMs: row.database_back_at_ms === null ? null : Number(row.database_back_at_ms),
+      databaseDownAtMs: row.database_down_at_ms === null ? null : Number(row.database_down_at_ms),
       settings: settingsFromColumns(row),
       lease: leaseFromColumns(row),
       releases: new Map(
@@ -138,6 +140,7 @@ export class ClusterRepository {
 interface SnapshotRow {
   now_ms: bigint | number;
   database_back_at_ms: bigint | number | null;
+  database_down_at_ms: bigint | number | null;
   /** Null on PostgreSQL when there is no server (json_agg of no rows). */
   servers_json: string | null;
   releases_json: string | null;
@@ -182,6 +185,8 @@ export interface ClusterSnapshot {
   nowMs: number;
   /** When the nodes could use the database again after the last outage (see OutageRepository). */
   databaseBackAtMs: number | null;
+  /** When that outage began. */
+  databaseDownAtMs: number | null;
   settings: ClusterSettings;
   lease: LeaseRecord;
   /** When each release was first seen running (see UpgradeRepository). */

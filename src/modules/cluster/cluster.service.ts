@@ -77,7 +77,11 @@ export class ClusterService {
   judge(snapshot: ClusterSnapshot): ClusterEvaluation {
     const { servers, nowMs, settings, lease } = snapshot;
     // Staleness is judged from the end of the last database outage too: nobody could report meanwhile.
-    const rule = { ...settings, databaseBackAtMs: snapshot.databaseBackAtMs };
+    const rule = {
+      ...settings,
+      databaseBackAtMs: snapshot.databaseBackAtMs,
+      databaseDownAtMs: snapshot.databaseDownAtMs,
+    };
     const all = servers.flatMap((server) => server.components);
     const isLive = (component: ComponentRecord) => heartbeatCheck(component, nowMs, rule) === 'ok';
     const live = all.filter(isLive);

@@ -47,7 +47,8 @@ describe('heartbeat check after a database outage', () => {
   const service = (lastMs: number) => ({ type: 'service' as const, lastHeartbeatAtMs: lastMs });
   // A 10-second outage that ended one second ago, stale timeout 3 s.
   const BACK = NOW - 1_000;
-  const afterOutage: StaleRule = { ...steady(3), databaseBackAtMs: BACK };
+  const DOWN = BACK - 10_000;
+  const afterOutage: StaleRule = { ...steady(3), databaseBackAtMs: BACK, databaseDownAtMs: DOWN };
 
   it('does not call a node stale for the heartbeats nobody could write during the outage', () => {
     expect(heartbeatCheck(service(BACK - 10_000), NOW, afterOutage)).toBe('ok');
@@ -56,6 +57,28 @@ describe('heartbeat check after a database outage', () => {
 
   it('calls a node that did not come back stale once the timeout has passed since the database did', () => {
     expect(heartbeatCheck(service(BACK - 10_000), BACK + 3_001, afterOutage)).toBe('stale');
+  });
+
+  it('keeps a node that was stale before the outage began stale: no false "is live again"', () => {
+    // Last heard 3.5 s before the database went away: stale half a second before it did.
+    expect(liveUntilMs(DOWN - 3_500, afterOutage)).toBe(DOWN - 500);
+    expect(heartbeatCheck(service(DOWN - 3_500), NOW, afterOutage)).toBe('stale');
+    // Heard 2.5 s before: live as it began, so judged from the moment the database came back.
+    expect(liveUntilMs(DOWN - 2_500, afterOutage)).toBe(BACK + 3_000);
+  });
+
+  it('counts a node live as the outage began by the settings it was judged by then', () => {
+    // 300 s → 3 s, saved a minute before the outage: a report from before the change was judged by the
+    // new timeout counted from the change, which had passed when the database went away.
+    const changedEarlier: StaleRule = {
+      ...afterOutage,
+      changedAtMs: DOWN - 60_000,
+      previousStaleTimeoutSeconds: 300,
+    };
+    expect(heartbeatCheck(service(DOWN - 61_000), NOW, changedEarlier)).toBe('stale');
+    // Saved just before: still live by the old timeout as the outage began.
+    const changedJustBefore: StaleRule = { ...changedEarlier, changedAtMs: DOWN - 1_000 };
+    expect(liveUntilMs(DOWN - 61_000, changedJustBefore)).toBe(BACK + 3_000);
   });
 
   it('judges heartbeats written after the outage as usual', () => {

@@ -35,6 +35,8 @@ export interface StaleRule {
   previousStaleTimeoutSeconds: number | null;
   /** When the nodes could use the database again after the last outage, by its clock; null: none known. */
   databaseBackAtMs?: number | null;
+  /** When that outage began (its first failure seen by any node), by the database's clock. */
+  databaseDownAtMs?: number | null;
 }
 
 /** Stale: no heartbeat within the window (web: 24 h; service: the stale timeout), or none ever. */
@@ -53,21 +55,22 @@ export function heartbeatCheck(component: HeartbeatFacts, nowMs: number, rule: S
  * than the new timeout from its report. So a shorter setting raises no false alarm, a node that was already
  * stale stays stale (no false "recovered"), and a node that dies after the change is seen as soon as the
  * new timeout allows. A report written before the database came back from an outage counts as if written
- * when it came back: nobody could report meanwhile, and a node that really stopped is still seen once the
- * timeout has passed since then.
+ * when it came back, when it was still live as the outage began: nobody could report meanwhile, and a node
+ * that really stopped is still seen once the timeout has passed since then; one that was stale already
+ * stays stale (no false "is live again" for a node that had stopped before the outage).
  */
 export function liveUntilMs(lastMs: number, rule: StaleRule): number {
   const timeoutMs = rule.staleTimeoutSeconds * 1000;
+  let untilMs = lastMs + timeoutMs;
+  if (rule.changedAtMs !== null && lastMs < rule.changedAtMs) {
+    const previousMs = (rule.previousStaleTimeoutSeconds ?? rule.staleTimeoutSeconds) * 1000;
+    untilMs = Math.max(untilMs, Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs));
+  }
   const backAtMs = rule.databaseBackAtMs ?? null;
-  const afterOutage = backAtMs !== null && lastMs < backAtMs ? backAtMs + timeoutMs : 0;
-  if (rule.changedAtMs === null || lastMs >= rule.changedAtMs)
-    return Math.max(lastMs + timeoutMs, afterOutage);
-  const previousMs = (rule.previousStaleTimeoutSeconds ?? rule.staleTimeoutSeconds) * 1000;
-  return Math.max(
-    lastMs + timeoutMs,
-    Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs),
-    afterOutage,
-  );
+  const liveAsItBegan = untilMs >= (rule.databaseDownAtMs ?? Number.NEGATIVE_INFINITY);
+  if (backAtMs !== null && lastMs < backAtMs && liveAsItBegan)
+    untilMs = Math.max(untilMs, backAtMs + timeoutMs);
+  return untilMs;
 }
 
 /**
