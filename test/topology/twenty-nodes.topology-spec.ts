@@ -19,16 +19,19 @@ const SETTLE_S = 100;
  * Issue 21's goal: the whole cluster at rest, nodes and database together, at most a fifth of a core. Met by
  * 0.118 on the machines of that time; on the slower ones of this kind since, the same code measures 0.17 to
  * 0.24, because every wake of an idle process costs more there (measured: twenty bare processes that send one
- * UPDATE a second each cost 0.078 cores with their server's backends). So the figure is printed against the
- * goal, and what is asserted is its ratio to that floor, measured in the same run on the same server.
+ * UPDATE a second each cost 0.078 cores with their server's backends). So each cluster is held to the goal or
+ * to FLOORS_AT_REST times that floor, measured in the same run on the same server, whichever is larger.
  */
 const CORES_GOAL = 0.2;
 /**
  * Each cluster at rest against twenty bare heartbeats sent straight to a server of the test
- * (test/support/heartbeat-floor.mjs), measured in the same run: on this machine in December 2026, 2.8 straight
- * (0.215 cores against 0.078) and 2.4 through PgBouncer (0.188). 1.5.0's 0.57 cores, measured on a faster
- * machine, would be over seven floors even at this machine's floor; one more statement a second on every
- * node costs about 0.07 cores here (3.5 ms of a PostgreSQL backend's CPU each), nearly one floor more.
+ * (test/support/heartbeat-floor.mjs), measured in the same run. The ratio follows the machine too, the other
+ * way: where a wake is dear, the floor is most of the cost (December 2026: 2.8 straight, 0.215 cores against
+ * 0.078; 2.4 through PgBouncer); where it is cheap, the nodes' own work is (3.8 on both, 0.098 cores against
+ * 0.026, the same code a day later). Neither figure alone holds on both kinds of machine; the larger of the
+ * two bounds does, and still fails a cluster that costs more than the goal and four floors: 1.5.0's 0.57
+ * cores, measured on a faster machine, would be over seven floors even at the dear machine's floor; one more
+ * statement a second on every node costs about 0.07 cores there (3.5 ms of a PostgreSQL backend's CPU each).
  */
 const FLOORS_AT_REST = 4;
 const FLOOR_SETTLE_S = 20;
@@ -274,12 +277,14 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
         perSecond: (commitsAfter[index] - commitsBefore[index]) / seconds - 4,
       }));
     };
+    // The larger of the two bounds (see FLOORS_AT_REST).
+    const bound = Math.max(CORES_GOAL, FLOORS_AT_REST * floor);
     let windows = await measure();
     // `npm test` runs this file with the machine to itself (scripts/run-tests.js), but these machines are
     // shared, and a burst of other work inflates the CPU time the nodes need for the same work. A window over
     // the bound is measured once more, the watcher still watching (90 s of steady state then), and the
     // quieter window counts; both are printed.
-    if (windows.some((window) => window.total > FLOORS_AT_REST * floor)) {
+    if (windows.some((window) => window.total > bound)) {
       const second = await measure();
       process.stdout.write(
         `at rest, a second window: ${windows.map((w, i) => `${w.total.toFixed(3)} then ${second[i].total.toFixed(3)}`).join('; ')} cores\n`,
@@ -321,7 +326,7 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
             .map(([name, value]) => `${name} ${value.toFixed(3)}`)
             .join(', ')}; ${((total * 1000) / NODES).toFixed(1)} ms of CPU per node per second; ` +
           `goal ${CORES_GOAL}), ${(total / floor).toFixed(2)} times the floor of ${NODES} bare heartbeats ` +
-          `(${floor.toFixed(3)} cores); ` +
+          `(${floor.toFixed(3)} cores); bound ${bound.toFixed(3)} cores; ` +
           `${perSecond.toFixed(1)} transactions per second; ` +
           `oldest heartbeat seen ${oldest} ms over ${samples.length} samples; ` +
           `failover after kill -9 of the primary in ${failoverMs} ms\n`,
@@ -339,7 +344,7 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
         server.components.map((component) => `${server.name} ${component.type} ${component.status}`),
       );
       expect(statuses.filter((status) => !status.endsWith(' ok'))).toEqual([]);
-      expect(total / floor).toBeLessThanOrEqual(FLOORS_AT_REST);
+      expect(total).toBeLessThanOrEqual(bound);
       // 1.5.0 sent about eight per node per second (four settings polls, a settings read, a key check read,
       // the heartbeat and the lease's transaction). Through PgBouncer the server also runs the nodes'
       // once-a-minute path probes' pooling rounds, which a direct connection skips, and the pooler's own
