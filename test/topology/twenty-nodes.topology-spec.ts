@@ -27,8 +27,8 @@ const CORES_GOAL = 0.2;
  * Each cluster at rest against twenty bare heartbeats sent straight to a server of the test
  * (test/support/heartbeat-floor.mjs), measured in the same run. The ratio follows the machine too, the other
  * way: where a wake is dear, the floor is most of the cost (December 2026: 2.8 straight, 0.215 cores against
- * 0.078; 2.4 through PgBouncer); where it is cheap, the nodes' own work is (3.8 on both, 0.098 cores against
- * 0.026, the same code a day later). Neither figure alone holds on both kinds of machine; the larger of the
+ * 0.078; 2.4 through PgBouncer); where it is cheap, the nodes' own work is (3.8-4.4, 0.095-0.099 cores against
+ * 0.023-0.026, the same code later that day). Neither figure alone holds on both kinds of machine; the larger of the
  * two bounds does, and still fails a cluster that costs more than the goal and four floors: 1.5.0's 0.57
  * cores, measured on a faster machine, would be over seven floors even at the dear machine's floor; one more
  * statement a second on every node costs about 0.07 cores there (3.5 ms of a PostgreSQL backend's CPU each).
@@ -236,7 +236,7 @@ describeTopology('twenty nodes on one PostgreSQL', () => {
     return CpuMeter.start(counters);
   }
 
-  it('two clusters of twenty, straight and through PgBouncer: at rest within four floors each (goal: a fifth of a core), no false stale, one primary, failover in bounds', async () => {
+  it('two clusters of twenty, straight and through PgBouncer: at rest within a fifth of a core or four floors each, whichever is larger, no false stale, one primary, failover in bounds', async () => {
     const totalOf = (cores: Record<string, number>) =>
       Object.values(cores).reduce((sum, value) => sum + value, 0);
     const straight = await open('direct', false);
