@@ -67,6 +67,8 @@ export function liveUntilMs(lastMs: number, rule: StaleRule): number {
     untilMs = Math.max(untilMs, Math.min(lastMs + previousMs, rule.changedAtMs + timeoutMs));
   }
   const backAtMs = rule.databaseBackAtMs ?? null;
+  // The outage began at its first failed heartbeat, up to a period after the database went away; a node
+  // that reported every period was live for two more (the stale timeout is at least three periods).
   const liveAsItBegan = untilMs >= (rule.databaseDownAtMs ?? Number.NEGATIVE_INFINITY);
   if (backAtMs !== null && lastMs < backAtMs && liveAsItBegan)
     untilMs = Math.max(untilMs, backAtMs + timeoutMs);
