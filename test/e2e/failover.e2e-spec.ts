@@ -398,8 +398,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     await tick();
     const of = async (name: string) =>
       (await events()).filter((event) => event.serverName === name).map((event) => event.kind);
-    const ofOutageNode = () => of('outage-node');
-    expect(await ofOutageNode()).toEqual(['component-registered']);
+    expect(await of('outage-node')).toEqual(['component-registered']);
     expect(await of('gone-node')).toEqual(['component-registered']);
     const outagesBefore = await prisma.databaseOutage.count();
     // Its last heartbeat, just before the database went away, is older than the stale timeout (60 s) now.
@@ -427,7 +426,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
       await tick();
       expect(heartbeats.outageUnsettled()).toBe(true);
       expect(node.app.get(FailoverService).isPrimary()).toBe(true);
-      expect(await ofOutageNode()).toEqual(['component-registered']);
+      expect(await of('outage-node')).toEqual(['component-registered']);
     } finally {
       await prisma.$executeRawUnsafe(
         'DROP TRIGGER refuse_heartbeats' + (kind === 'sqlite' ? '' : ' ON components'),
@@ -442,7 +441,7 @@ describe.each(databaseKinds())('the health checker on %s', (kind) => {
     const outages = await prisma.databaseOutage.findMany({ orderBy: { endedAtMs: 'desc' } });
     expect(outages).toHaveLength(outagesBefore + 1);
     expect(Number(outages[0].endedAtMs - outages[0].beganAtMs)).toBeGreaterThanOrEqual(25_000);
-    expect(await ofOutageNode()).toEqual(['component-registered']);
+    expect(await of('outage-node')).toEqual(['component-registered']);
     expect(await of('gone-node')).toEqual(['component-registered']);
     const judged = (await node.app.get(ClusterService).evaluate('checks')).components;
     const heartbeatOf = (name: string) => judged.find((c) => c.server.name === name)!.checks.heartbeat;
